@@ -1,0 +1,28 @@
+//! Shared building blocks of the policies in this workspace.
+//!
+//! Everything here works on the `serde_json::Value` the SDK already parsed, so a policy never
+//! deserialises a whole Kubernetes object and never builds anything (regexes, tables) at start-up.
+//!
+//! - [`workload`]: the PodSpec of every workload kind and its containers;
+//! - [`image`]: image references (distribution/reference grammar);
+//! - [`glob`]: allocation-free glob, host and boundary matching for settings patterns;
+//! - [`action`], [`exemptions`], [`selector`]: the settings every policy shares;
+//! - [`request`], [`report`], [`settings`]: reading the request, answering it, validating settings;
+//! - [`json`]: pointers and in-place edits for mutations.
+
+pub mod action;
+pub mod exemptions;
+pub mod glob;
+pub mod image;
+pub mod json;
+pub mod report;
+pub mod request;
+pub mod selector;
+pub mod settings;
+pub mod workload;
+
+pub use action::Action;
+pub use exemptions::Exemptions;
+pub use report::Report;
+pub use request::{Operation, Request};
+pub use workload::{Container, ContainerKind, PodSpec, WorkloadKind};

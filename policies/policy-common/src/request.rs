@@ -1,0 +1,159 @@
+//! Reading the admission request the policy was given.
+
+use kubewarden_policy_sdk::request::{KubernetesAdmissionRequest, ValidationRequest};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Decodes the `validate` payload. Unlike `ValidationRequest::new`, the error never echoes the
+/// payload: it may hold Secret data.
+pub fn decode<T: Default + DeserializeOwned>(payload: &[u8]) -> Result<ValidationRequest<T>, String> {
+    serde_json::from_slice(payload).map_err(|e| {
+        format!(
+            "cannot decode the validation request at line {} column {}: {}",
+            e.line(),
+            e.column(),
+            crate::settings::describe_serde_error(&e)
+        )
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+    Connect,
+    Other,
+}
+
+/// A borrowed view over the SDK's request with the questions every policy asks.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub raw: &'a KubernetesAdmissionRequest,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(raw: &'a KubernetesAdmissionRequest) -> Self {
+        Request { raw }
+    }
+
+    pub fn operation(&self) -> Operation {
+        match self.raw.operation.as_str() {
+            "CREATE" => Operation::Create,
+            "UPDATE" => Operation::Update,
+            "DELETE" => Operation::Delete,
+            "CONNECT" => Operation::Connect,
+            _ => Operation::Other,
+        }
+    }
+
+    /// CREATE and UPDATE are judged on the new object; DELETE and CONNECT are not judged.
+    pub fn is_create_or_update(&self) -> bool {
+        matches!(self.operation(), Operation::Create | Operation::Update)
+    }
+
+    pub fn kind(&self) -> &'a str {
+        &self.raw.kind.kind
+    }
+
+    pub fn group(&self) -> &'a str {
+        &self.raw.kind.group
+    }
+
+    pub fn sub_resource(&self) -> &'a str {
+        &self.raw.sub_resource
+    }
+
+    /// The object being admitted, or the old one on DELETE.
+    pub fn object(&self) -> &'a Value {
+        if self.raw.object.is_null() {
+            &self.raw.old_object
+        } else {
+            &self.raw.object
+        }
+    }
+
+    /// The previous object on UPDATE (`Value::Null` otherwise).
+    pub fn old_object(&self) -> &'a Value {
+        &self.raw.old_object
+    }
+
+    pub fn namespace(&self) -> &'a str {
+        if !self.raw.namespace.is_empty() {
+            return &self.raw.namespace;
+        }
+        self.object()
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn name(&self) -> &'a str {
+        if !self.raw.name.is_empty() {
+            return &self.raw.name;
+        }
+        self.object()
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn labels(&self) -> Option<&'a Value> {
+        self.object().pointer("/metadata/labels")
+    }
+
+    /// The workload kind and PodSpec of the admitted object, if it has one. The
+    /// `pods/ephemeralcontainers` subresource carries a whole Pod, so it counts as a Pod.
+    pub fn pod_spec(&self) -> Option<crate::workload::PodSpec<'a>> {
+        let kind = crate::workload::WorkloadKind::from_group_kind(self.group(), self.kind())?;
+        crate::workload::PodSpec::find(kind, self.object())
+    }
+
+    /// The PodSpec of the old object on UPDATE.
+    pub fn old_pod_spec(&self) -> Option<crate::workload::PodSpec<'a>> {
+        let kind = crate::workload::WorkloadKind::from_group_kind(self.group(), self.kind())?;
+        crate::workload::PodSpec::find(kind, self.old_object())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Default, serde::Deserialize)]
+    struct NoSettings {}
+
+    #[test]
+    fn decode_error_does_not_echo_the_payload() {
+        let payload = br#"{"request": {"object": {"data": {"password": "hunter2-very-secret"}}}, "settings": 5}"#;
+        let err = decode::<NoSettings>(payload).unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn views_of_the_request() {
+        let v: ValidationRequest<NoSettings> = decode(
+            json!({
+                "settings": {},
+                "request": {
+                    "operation": "DELETE", "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+                    "object": null,
+                    "oldObject": {"metadata": {"name": "web", "namespace": "prod", "labels": {"a": "b"}},
+                                  "spec": {"template": {"spec": {"containers": [{"name": "c"}]}}}}
+                }
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap();
+        let req = Request::new(&v.request);
+        assert_eq!(req.operation(), Operation::Delete);
+        assert!(!req.is_create_or_update());
+        assert_eq!(req.name(), "web");
+        assert_eq!(req.namespace(), "prod");
+        assert_eq!(req.labels(), Some(&json!({"a": "b"})));
+        assert_eq!(req.pod_spec().unwrap().containers().count(), 1);
+    }
+}

@@ -1,0 +1,123 @@
+//! `validate_settings` that names the offending setting.
+
+use kubewarden_policy_sdk::settings::{SettingsValidationResponse, Validatable};
+use serde::de::DeserializeOwned;
+
+/// The `validate_settings` waPC operation.
+///
+/// The SDK's version turns a deserialisation error into a guest error, which kwctl reports as an
+/// opaque `GuestCallFailure(...)`. Here every problem, including an unknown action or a typo in a
+/// key, is a `valid: false` whose message starts with the path of the setting
+/// (`rules.envSecrets: unknown variant ...`).
+pub fn validate_settings<T>(payload: &[u8]) -> wapc_guest::CallResult
+where
+    T: DeserializeOwned + Validatable,
+{
+    let result = parse::<T>(payload).and_then(|settings| settings.validate());
+    let response = SettingsValidationResponse {
+        valid: result.is_ok(),
+        message: result.err(),
+    };
+    Ok(serde_json::to_vec(&response)?)
+}
+
+/// Deserialises settings, reporting the path of the first bad field.
+pub fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, String> {
+    let de = &mut serde_json::Deserializer::from_slice(payload);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            format!("settings: {}", strip_position(&inner.to_string()))
+        } else {
+            format!("{path}: {}", strip_position(&inner.to_string()))
+        }
+    })
+}
+
+/// A serde_json error without any quoted input, so that a value from the request (possibly a
+/// secret) never reaches a message.
+pub fn describe_serde_error(e: &serde_json::Error) -> String {
+    let text = strip_position(&e.to_string());
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' if !quoted => {
+                quoted = true;
+                out.push_str("\"…");
+            }
+            '"' => {
+                quoted = false;
+                out.push('"');
+            }
+            _ if quoted => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn strip_position(text: &str) -> &str {
+    text.find(" at line ").map_or(text, |i| &text[..i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::Action;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Rules {
+        env_secrets: Action,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Settings {
+        rules: Rules,
+        #[serde(default)]
+        max: u32,
+    }
+
+    impl Validatable for Settings {
+        fn validate(&self) -> Result<(), String> {
+            if self.max > 10 {
+                return Err("max: must be at most 10".into());
+            }
+            Ok(())
+        }
+    }
+
+    fn run(payload: &str) -> SettingsValidationResponse {
+        serde_json::from_slice(&validate_settings::<Settings>(payload.as_bytes()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn names_the_setting() {
+        let r = run(r#"{"rules": {"envSecrets": "block"}}"#);
+        assert!(!r.valid);
+        let m = r.message.unwrap();
+        assert!(m.starts_with("rules.envSecrets: unknown variant `block`"), "{m}");
+
+        let m = run(r#"{"rules": {"envSecret": "deny"}}"#).message.unwrap();
+        assert!(m.starts_with("rules: unknown field `envSecret`"), "{m}");
+
+        let m = run(r#"{"rules": {"envSecrets": "deny"}, "max": 11}"#).message.unwrap();
+        assert_eq!(m, "max: must be at most 10");
+
+        assert!(run(r#"{"rules": {"envSecrets": "warn"}}"#).valid);
+        let m = run("[1]").message.unwrap();
+        assert!(m.starts_with("settings: invalid type"), "{m}");
+    }
+
+    #[test]
+    fn serde_errors_are_redacted() {
+        let e = serde_json::from_str::<u32>(r#""AKIAIOSFODNN7EXAMPLE""#).unwrap_err();
+        let d = describe_serde_error(&e);
+        assert!(!d.contains("AKIA"), "{d}");
+        assert!(d.contains("invalid type"), "{d}");
+    }
+}
