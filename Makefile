@@ -1,0 +1,70 @@
+# Build, replay and test the admission policies of this workspace.
+#   make demo   build every policy and replay every bundled suite (the main job)
+#   make test   fmt check, clippy -D warnings, native tests, host tests, every suite
+
+POLICIES    := secret-handling image-provenance restart-policy rbac-least-privilege
+GUESTS      := $(notdir $(wildcard tests/guests/*))
+WASM_TARGET := wasm32-wasip1
+WASM_OUT    := target/$(WASM_TARGET)/release
+DIST        := dist
+KWHOST      := target/debug/kwhost
+CARGO       ?= cargo
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages: wasm-opt (binaryen), a real OCI registry (docker-registry).
+APT_PACKAGES := binaryen docker-registry
+
+.PHONY: all setup policies guests host demo test fmt lint unit suites clean
+
+all: demo
+
+## setup: install what a fresh machine lacks (idempotent)
+setup:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy rustfmt
+	@missing=""; \
+	 command -v wasm-opt >/dev/null || missing="$$missing binaryen"; \
+	 command -v docker-registry >/dev/null || missing="$$missing docker-registry"; \
+	 if [ -n "$$missing" ]; then \
+	   echo "installing:$$missing"; \
+	   $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	 fi
+
+## policies: every policy in release for wasm32-wasip1, wasm-opt -Oz, into dist/<policy>.wasm
+policies: setup
+	$(CARGO) build --locked --release --target $(WASM_TARGET) $(addprefix -p ,$(POLICIES))
+	@mkdir -p $(DIST)
+	@for p in $(POLICIES); do \
+	  in=$(WASM_OUT)/$$(echo $$p | tr - _).wasm; \
+	  wasm-opt -Oz --strip-debug --strip-producers $$in -o $(DIST)/$$p.wasm || exit 1; \
+	  printf '%-24s %7d bytes (cargo: %d)\n' $$p $$(stat -c %s $(DIST)/$$p.wasm) $$(stat -c %s $$in); \
+	done
+
+## guests: the hostile test guests used by tests/suites/hostile.yaml
+guests: setup
+	$(CARGO) build --locked --release --target $(WASM_TARGET) $(addprefix -p guest-,$(GUESTS))
+
+host:
+	$(CARGO) build --locked -p kwhost
+
+## demo: build all policies and replay every bundled suite
+demo: policies guests host
+	$(KWHOST) test tests/suites
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+lint: setup
+	$(CARGO) clippy --locked --workspace --exclude $(firstword $(addprefix guest-,$(GUESTS))) --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --locked --workspace $(addprefix --exclude guest-,$(GUESTS))
+
+suites: policies guests host
+	$(KWHOST) test tests/suites
+
+## test: everything CI runs
+test: fmt lint unit suites
+
+clean:
+	$(CARGO) clean
+	rm -rf $(DIST)
