@@ -1,0 +1,406 @@
+//! Job retry hygiene: `job-backoff-limit`, `job-pod-failure-policy`, `job-active-deadline`,
+//! `job-ttl`. Applies to Jobs and to the job template of CronJobs.
+
+use crate::settings::{Bound, Settings};
+use crate::values::RestartPolicy;
+use policy_common::{Action, Report, WorkloadKind};
+use serde_json::Value;
+
+pub const RULE_BACKOFF: &str = "job-backoff-limit";
+pub const RULE_POD_FAILURE_POLICY: &str = "job-pod-failure-policy";
+pub const RULE_ACTIVE_DEADLINE: &str = "job-active-deadline";
+pub const RULE_TTL: &str = "job-ttl";
+
+/// `backoffLimit` when unset (batch/v1 defaulting).
+const DEFAULT_BACKOFF_LIMIT: i64 = 6;
+/// `backoffLimit` when unset and `backoffLimitPerIndex` is set.
+const DEFAULT_BACKOFF_LIMIT_PER_INDEX_JOB: i64 = i32::MAX as i64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Int {
+    Unset,
+    Value(i64),
+    Invalid,
+}
+
+fn int_field(spec: &Value, field: &str) -> Int {
+    match spec.get(field) {
+        None | Some(Value::Null) => Int::Unset,
+        Some(v) => v.as_i64().map_or(Int::Invalid, Int::Value),
+    }
+}
+
+/// Checks the JobSpec of a Job or CronJob; `pod_policy` is the pod restartPolicy the pods run with.
+pub fn check(
+    settings: &Settings,
+    kind: WorkloadKind,
+    object: &Value,
+    pod_policy: Option<RestartPolicy>,
+    report: &mut Report,
+) {
+    let Some(pointer) = kind.job_spec_pointer() else {
+        return;
+    };
+    let Some(spec) = object.pointer(pointer).filter(|s| s.is_object()) else {
+        return;
+    };
+    let jobs = &settings.jobs;
+    let actions = &settings.actions;
+    let at = |field: &str| format!("{pointer}/{field}");
+    let per_index = int_field(spec, "backoffLimitPerIndex");
+
+    if let Some(max) = jobs.max_backoff_limit {
+        let problem = match int_field(spec, "backoffLimit") {
+            Int::Value(v) if v > max => Some(format!("backoffLimit {v} exceeds")),
+            Int::Unset => {
+                let (default, why) = if per_index == Int::Unset {
+                    (DEFAULT_BACKOFF_LIMIT, "")
+                } else {
+                    (
+                        DEFAULT_BACKOFF_LIMIT_PER_INDEX_JOB,
+                        " when backoffLimitPerIndex is set",
+                    )
+                };
+                (default > max).then(|| {
+                    format!("backoffLimit is not set, so the API defaults it to {default}{why}, which exceeds")
+                })
+            }
+            Int::Invalid => Some("backoffLimit is not an integer; it must be at most".to_string()),
+            Int::Value(_) => None,
+        };
+        if let Some(problem) = problem {
+            report.add(
+                RULE_BACKOFF,
+                actions.job_backoff_limit,
+                format!(
+                    "{kind} {problem} the maximum {max} (at {})",
+                    at("backoffLimit")
+                ),
+            );
+        }
+    }
+
+    let indexed = spec.get("completionMode").and_then(Value::as_str) == Some("Indexed");
+    match per_index {
+        Int::Unset if indexed && jobs.require_backoff_limit_per_index => report.add(
+            RULE_BACKOFF,
+            actions.job_backoff_limit,
+            format!(
+                "indexed {kind} must set backoffLimitPerIndex (at {}){}",
+                at("backoffLimitPerIndex"),
+                jobs.max_backoff_limit_per_index
+                    .map(|m| format!(" to at most {m}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        Int::Value(v) if jobs.max_backoff_limit_per_index.is_some_and(|m| v > m) => report.add(
+            RULE_BACKOFF,
+            actions.job_backoff_limit,
+            format!(
+                "{kind} backoffLimitPerIndex {v} exceeds the maximum {} (at {})",
+                jobs.max_backoff_limit_per_index.unwrap_or_default(),
+                at("backoffLimitPerIndex")
+            ),
+        ),
+        Int::Invalid
+            if jobs.max_backoff_limit_per_index.is_some()
+                || jobs.require_backoff_limit_per_index =>
+        {
+            report.add(
+                RULE_BACKOFF,
+                actions.job_backoff_limit,
+                format!(
+                    "{kind} backoffLimitPerIndex is not an integer (at {})",
+                    at("backoffLimitPerIndex")
+                ),
+            )
+        }
+        _ => {}
+    }
+
+    let has_failure_policy = spec.get("podFailurePolicy").is_some_and(|v| !v.is_null());
+    if has_failure_policy && pod_policy != Some(RestartPolicy::Never) {
+        let found = pod_policy.map_or("not set".to_string(), |p| format!("'{}'", p.as_str()));
+        report.add(
+            RULE_POD_FAILURE_POLICY,
+            actions.job_pod_failure_policy,
+            format!(
+                "{kind} has a podFailurePolicy (at {}), which requires pod restartPolicy Never, but it is {found} (at {}/restartPolicy)",
+                at("podFailurePolicy"),
+                kind.pod_spec_pointer()
+            ),
+        );
+    }
+
+    bound(
+        report,
+        RULE_ACTIVE_DEADLINE,
+        actions.job_active_deadline,
+        &jobs.active_deadline_seconds,
+        kind,
+        "activeDeadlineSeconds",
+        int_field(spec, "activeDeadlineSeconds"),
+        &at("activeDeadlineSeconds"),
+    );
+    bound(
+        report,
+        RULE_TTL,
+        actions.job_ttl,
+        &jobs.ttl_seconds_after_finished,
+        kind,
+        "ttlSecondsAfterFinished",
+        int_field(spec, "ttlSecondsAfterFinished"),
+        &at("ttlSecondsAfterFinished"),
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bound(
+    report: &mut Report,
+    rule: &'static str,
+    action: Action,
+    bound: &Bound,
+    kind: WorkloadKind,
+    field: &str,
+    value: Int,
+    at: &str,
+) {
+    let max = bound
+        .max
+        .map(|m| format!(" (at most {m})"))
+        .unwrap_or_default();
+    let problem = match value {
+        Int::Unset if bound.required => format!("must set {field}{max}"),
+        Int::Value(v) if bound.max.is_some_and(|m| v > m) => {
+            format!(
+                "{field} {v} exceeds the maximum {}",
+                bound.max.unwrap_or_default()
+            )
+        }
+        Int::Invalid if bound.required || bound.max.is_some() => {
+            format!("{field} is not an integer")
+        }
+        _ => return,
+    };
+    report.add(rule, action, format!("{kind} {problem} (at {at})"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn settings(v: Value) -> Settings {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn job(spec: Value) -> Value {
+        json!({"spec": spec})
+    }
+
+    fn messages(
+        s: &Settings,
+        kind: WorkloadKind,
+        object: &Value,
+        pod: Option<RestartPolicy>,
+    ) -> Vec<String> {
+        let mut report = Report::new();
+        check(s, kind, object, pod, &mut report);
+        report
+            .violations()
+            .iter()
+            .map(|v| format!("{}: {}", v.rule, v.message))
+            .collect()
+    }
+
+    const NEVER: Option<RestartPolicy> = Some(RestartPolicy::Never);
+
+    #[test]
+    fn backoff_limit_with_api_defaults() {
+        let s = settings(json!({"jobs": {"maxBackoffLimit": 3}}));
+        assert!(
+            messages(
+                &s,
+                WorkloadKind::Job,
+                &job(json!({"backoffLimit": 3})),
+                NEVER
+            )
+            .is_empty()
+        );
+        let m = messages(
+            &s,
+            WorkloadKind::Job,
+            &job(json!({"backoffLimit": 4})),
+            NEVER,
+        );
+        assert_eq!(
+            m,
+            ["job-backoff-limit: Job backoffLimit 4 exceeds the maximum 3 (at /spec/backoffLimit)"]
+        );
+        let m = messages(&s, WorkloadKind::Job, &job(json!({})), NEVER);
+        assert!(
+            m[0].contains(
+                "backoffLimit is not set, so the API defaults it to 6, which exceeds the maximum 3"
+            ),
+            "{m:?}"
+        );
+        let m = messages(
+            &s,
+            WorkloadKind::Job,
+            &job(json!({"backoffLimit": "3"})),
+            NEVER,
+        );
+        assert!(m[0].contains("not an integer"), "{m:?}");
+        let lax = settings(json!({"jobs": {"maxBackoffLimit": 6}}));
+        assert!(messages(&lax, WorkloadKind::Job, &job(json!({})), NEVER).is_empty());
+        assert!(
+            messages(
+                &Settings::default(),
+                WorkloadKind::Job,
+                &job(json!({"backoffLimit": 100})),
+                NEVER
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn per_index_limits() {
+        let s = settings(
+            json!({"jobs": {"maxBackoffLimit": 10, "maxBackoffLimitPerIndex": 2, "requireBackoffLimitPerIndex": true}}),
+        );
+        let ok = job(
+            json!({"completionMode": "Indexed", "backoffLimit": 10, "backoffLimitPerIndex": 2}),
+        );
+        assert!(messages(&s, WorkloadKind::Job, &ok, NEVER).is_empty());
+        let m = messages(
+            &s,
+            WorkloadKind::Job,
+            &job(json!({"completionMode": "Indexed", "backoffLimitPerIndex": 1})),
+            NEVER,
+        );
+        assert!(
+            m[0].contains("defaults it to 2147483647 when backoffLimitPerIndex is set"),
+            "{m:?}"
+        );
+        let m = messages(
+            &s,
+            WorkloadKind::Job,
+            &job(
+                json!({"completionMode": "Indexed", "backoffLimit": 1, "backoffLimitPerIndex": 5}),
+            ),
+            NEVER,
+        );
+        assert_eq!(
+            m,
+            [
+                "job-backoff-limit: Job backoffLimitPerIndex 5 exceeds the maximum 2 (at /spec/backoffLimitPerIndex)"
+            ]
+        );
+        let m = messages(
+            &s,
+            WorkloadKind::Job,
+            &job(json!({"completionMode": "Indexed", "backoffLimit": 1})),
+            NEVER,
+        );
+        assert!(m[0].contains("indexed Job must set backoffLimitPerIndex (at /spec/backoffLimitPerIndex) to at most 2"), "{m:?}");
+        assert!(
+            messages(
+                &s,
+                WorkloadKind::Job,
+                &job(json!({"backoffLimit": 1})),
+                NEVER
+            )
+            .is_empty(),
+            "not indexed"
+        );
+    }
+
+    #[test]
+    fn pod_failure_policy_needs_never() {
+        let s = Settings::default();
+        let with = json!({"spec": {"jobTemplate": {"spec": {"podFailurePolicy": {"rules": []}}}}});
+        assert!(messages(&s, WorkloadKind::CronJob, &with, NEVER).is_empty());
+        let m = messages(
+            &s,
+            WorkloadKind::CronJob,
+            &with,
+            Some(RestartPolicy::OnFailure),
+        );
+        assert_eq!(
+            m,
+            [
+                "job-pod-failure-policy: CronJob has a podFailurePolicy (at /spec/jobTemplate/spec/podFailurePolicy), which requires pod restartPolicy Never, but it is 'OnFailure' (at /spec/jobTemplate/spec/template/spec/restartPolicy)"
+            ]
+        );
+        let m = messages(
+            &s,
+            WorkloadKind::Job,
+            &job(json!({"podFailurePolicy": {}})),
+            None,
+        );
+        assert!(m[0].contains("but it is not set"));
+        assert!(
+            messages(
+                &s,
+                WorkloadKind::Job,
+                &job(json!({})),
+                Some(RestartPolicy::OnFailure)
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn deadline_and_ttl_bounds() {
+        let s = settings(json!({"jobs": {
+            "activeDeadlineSeconds": {"required": true, "max": 3600},
+            "ttlSecondsAfterFinished": {"max": 86400}
+        }}));
+        let ok = job(json!({"activeDeadlineSeconds": 600, "ttlSecondsAfterFinished": 100}));
+        assert!(messages(&s, WorkloadKind::Job, &ok, NEVER).is_empty());
+        let m = messages(&s, WorkloadKind::Job, &job(json!({})), NEVER);
+        assert_eq!(
+            m,
+            [
+                "job-active-deadline: Job must set activeDeadlineSeconds (at most 3600) (at /spec/activeDeadlineSeconds)"
+            ]
+        );
+        let m = messages(
+            &s,
+            WorkloadKind::Job,
+            &job(json!({"activeDeadlineSeconds": 7200, "ttlSecondsAfterFinished": 90000})),
+            NEVER,
+        );
+        assert_eq!(m.len(), 2);
+        assert!(m[0].contains("activeDeadlineSeconds 7200 exceeds the maximum 3600"));
+        assert!(
+            m[1].starts_with(
+                "job-ttl: Job ttlSecondsAfterFinished 90000 exceeds the maximum 86400"
+            )
+        );
+        let m = messages(
+            &s,
+            WorkloadKind::Job,
+            &job(json!({"activeDeadlineSeconds": 1.5})),
+            NEVER,
+        );
+        assert!(m[0].contains("activeDeadlineSeconds is not an integer"));
+    }
+
+    #[test]
+    fn non_job_kinds_and_malformed_specs_are_ignored() {
+        let s = settings(json!({"jobs": {"maxBackoffLimit": 0}}));
+        assert!(messages(&s, WorkloadKind::Deployment, &job(json!({})), NEVER).is_empty());
+        assert!(messages(&s, WorkloadKind::Job, &json!({"spec": "x"}), NEVER).is_empty());
+        assert!(
+            messages(
+                &s,
+                WorkloadKind::CronJob,
+                &json!({"spec": {"jobTemplate": 1}}),
+                NEVER
+            )
+            .is_empty()
+        );
+    }
+}

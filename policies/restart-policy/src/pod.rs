@@ -1,0 +1,243 @@
+//! Rules `pod-restart-policy` (allowed values per kind) and `missing-restart-policy`.
+
+use crate::settings::{MissingMode, Settings};
+use crate::values::{Field, RestartPolicy};
+use policy_common::{Action, PodSpec, Report};
+use serde_json::Value;
+
+pub const RULE_POD: &str = "pod-restart-policy";
+pub const RULE_MISSING: &str = "missing-restart-policy";
+
+/// Checks the pod `restartPolicy` of `spec` (inside `object`), mutating a missing one when
+/// configured. Returns the value the pods will run with, `None` when unknown (unset in a Job
+/// pod template without a mutation, or invalid).
+pub fn check(
+    settings: &Settings,
+    spec: &PodSpec<'_>,
+    object: &Value,
+    report: &mut Report,
+) -> Option<RestartPolicy> {
+    let kind = spec.kind;
+    let pointer = spec.field_pointer("restartPolicy");
+    let action = settings.actions.pod_restart_policy;
+    let allowed = settings.allowed(kind);
+    let field = Field::read(spec.get("restartPolicy"));
+
+    let (value, unset) = match field {
+        Field::Valid(v) => (v, false),
+        Field::Unknown(_) | Field::NotAString => {
+            // Values the API itself would refuse are denied whatever the rule's action (unless off).
+            let action = if action.is_on() { Action::Deny } else { action };
+            let reason = field.invalid_reason().unwrap_or_default();
+            report.add(
+                RULE_POD,
+                action,
+                format!("{kind} restartPolicy at {pointer} {reason}"),
+            );
+            return None;
+        }
+        Field::Unset => {
+            let mode = settings.missing_restart_policy;
+            if mode == MissingMode::Mutate {
+                let value = settings.default_for(kind);
+                policy_common::json::set(
+                    report.mutated_or(object),
+                    &pointer,
+                    Value::String(value.as_str().to_string()),
+                );
+                return Some(value);
+            }
+            if kind.runs_job_pods() || mode == MissingMode::Require {
+                let why = if kind.runs_job_pods() {
+                    "the API has no default for Job pods"
+                } else {
+                    "missingRestartPolicy is require"
+                };
+                report.add(
+                    RULE_MISSING,
+                    settings.actions.missing_restart_policy,
+                    format!(
+                        "{kind} restartPolicy is not set at {pointer}: set it explicitly to one of {} ({why})",
+                        allowed.describe()
+                    ),
+                );
+                if kind.runs_job_pods() {
+                    return None;
+                }
+            }
+            (RestartPolicy::Always, true)
+        }
+    };
+
+    if !allowed.contains(value) {
+        let found = if unset {
+            "is not set, so the API defaults it to Always, which".to_string()
+        } else {
+            format!("'{}'", value.as_str())
+        };
+        report.add(
+            RULE_POD,
+            action,
+            format!(
+                "{kind} restartPolicy at {pointer} {found} is not allowed (allowed for {kind}: {})",
+                allowed.describe()
+            ),
+        );
+    }
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policy_common::WorkloadKind;
+    use serde_json::json;
+
+    fn settings(v: Value) -> Settings {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn run(s: &Settings, kind: WorkloadKind, object: &Value) -> (Option<RestartPolicy>, Report) {
+        let mut report = Report::new();
+        let spec = PodSpec::find(kind, object).unwrap();
+        let value = check(s, &spec, object, &mut report);
+        (value, report)
+    }
+
+    fn deployment(policy: Option<&str>) -> Value {
+        let mut spec = json!({"containers": [{"name": "app", "image": "nginx"}]});
+        if let Some(p) = policy {
+            spec["restartPolicy"] = json!(p);
+        }
+        json!({"spec": {"template": {"spec": spec}}})
+    }
+
+    #[test]
+    fn allowed_values_per_kind() {
+        let s = Settings::default();
+        let (v, r) = run(&s, WorkloadKind::Deployment, &deployment(Some("Always")));
+        assert_eq!(v, Some(RestartPolicy::Always));
+        assert!(r.violations().is_empty());
+
+        let (_, r) = run(&s, WorkloadKind::Deployment, &deployment(Some("Never")));
+        let msg = &r.violations()[0].message;
+        assert_eq!(r.violations()[0].rule, RULE_POD);
+        assert!(msg.contains("Deployment restartPolicy at /spec/template/spec/restartPolicy 'Never' is not allowed (allowed for Deployment: Always)"), "{msg}");
+
+        let job = json!({"spec": {"template": {"spec": {"restartPolicy": "OnFailure"}}}});
+        assert!(run(&s, WorkloadKind::Job, &job).1.violations().is_empty());
+        let strict = settings(json!({"allowedByKind": {"Job": ["Never"]}}));
+        let (_, r) = run(&strict, WorkloadKind::Job, &job);
+        assert!(r.violations()[0].message.contains("allowed for Job: Never"));
+    }
+
+    #[test]
+    fn invalid_values_are_denied_even_when_warning() {
+        let s = settings(json!({"actions": {"podRestartPolicy": "warn"}}));
+        let (v, r) = run(
+            &s,
+            WorkloadKind::Pod,
+            &json!({"spec": {"restartPolicy": "always"}}),
+        );
+        assert_eq!(v, None);
+        assert!(r.is_denied());
+        assert!(
+            r.violations()[0]
+                .message
+                .contains("'always' is not a valid value")
+        );
+        let (_, r) = run(
+            &s,
+            WorkloadKind::Pod,
+            &json!({"spec": {"restartPolicy": 1}}),
+        );
+        assert!(
+            r.violations()[0]
+                .message
+                .contains("/spec/restartPolicy is not a string")
+        );
+        let off = settings(json!({"actions": {"podRestartPolicy": "off"}}));
+        let (_, r) = run(
+            &off,
+            WorkloadKind::Pod,
+            &json!({"spec": {"restartPolicy": "x"}}),
+        );
+        assert!(r.violations().is_empty());
+    }
+
+    #[test]
+    fn missing_value_modes() {
+        let pod = json!({"spec": {"containers": []}});
+        let s = Settings::default();
+        let (v, r) = run(&s, WorkloadKind::Pod, &pod);
+        assert_eq!(v, Some(RestartPolicy::Always));
+        assert!(r.violations().is_empty());
+
+        let never_only = settings(json!({"allowedByKind": {"Pod": ["Never"]}}));
+        let (_, r) = run(&never_only, WorkloadKind::Pod, &pod);
+        assert!(
+            r.violations()[0]
+                .message
+                .contains("is not set, so the API defaults it to Always, which is not allowed")
+        );
+
+        let job = json!({"spec": {"template": {"spec": {}}}});
+        let (v, r) = run(&s, WorkloadKind::Job, &job);
+        assert_eq!(v, None);
+        assert_eq!(r.violations()[0].rule, RULE_MISSING);
+        assert!(
+            r.violations()[0]
+                .message
+                .contains("the API has no default for Job pods")
+        );
+
+        let require = settings(json!({"missingRestartPolicy": "require"}));
+        let (_, r) = run(&require, WorkloadKind::Pod, &pod);
+        assert_eq!(r.violations().len(), 1);
+        assert!(
+            r.violations()[0]
+                .message
+                .contains("Pod restartPolicy is not set at /spec/restartPolicy")
+        );
+        assert!(
+            run(
+                &require,
+                WorkloadKind::Pod,
+                &json!({"spec": {"restartPolicy": "Never"}})
+            )
+            .1
+            .violations()
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn mutation_sets_only_the_field() {
+        let s = settings(
+            json!({"missingRestartPolicy": "mutate", "defaultByKind": {"Pod": "OnFailure"}}),
+        );
+        let cron = json!({"spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}}}});
+        let (v, r) = run(&s, WorkloadKind::CronJob, &cron);
+        assert_eq!(v, Some(RestartPolicy::Never));
+        let resp = r.into_response();
+        let mut expected = cron.clone();
+        expected["spec"]["jobTemplate"]["spec"]["template"]["spec"]["restartPolicy"] =
+            json!("Never");
+        assert_eq!(resp.mutated_object, Some(expected));
+
+        let pod = json!({"spec": {"containers": []}});
+        let (v, r) = run(&s, WorkloadKind::Pod, &pod);
+        assert_eq!(v, Some(RestartPolicy::OnFailure));
+        assert_eq!(
+            r.into_response().mutated_object.unwrap()["spec"]["restartPolicy"],
+            "OnFailure"
+        );
+
+        let (_, r) = run(
+            &s,
+            WorkloadKind::Pod,
+            &json!({"spec": {"restartPolicy": "Never"}}),
+        );
+        assert!(r.into_response().mutated_object.is_none());
+    }
+}
