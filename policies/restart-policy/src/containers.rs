@@ -29,12 +29,8 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
         Field::Valid(v) => v,
         Field::Unknown(_) | Field::NotAString => {
             let action = if action.is_on() { Action::Deny } else { action };
-            let reason = field.invalid_reason().unwrap_or_default();
-            report.add(
-                RULE_CONTAINER,
-                action,
-                format!("{who} restartPolicy at {pointer} {reason}"),
-            );
+            let message = field.invalid_message(&who, &pointer).unwrap_or_default();
+            report.add(RULE_CONTAINER, action, message);
             return;
         }
     };
@@ -223,7 +219,7 @@ mod tests {
             json!({}),
             json!({"initContainers": [{"name": "i", "restartPolicy": "always"}]}),
         );
-        assert!(m[0].contains("'always' is not a valid value"), "{m:?}");
+        assert!(m[0].contains("init container 'i' restartPolicy 'always' at /spec/initContainers/0/restartPolicy is not a valid value"), "{m:?}");
 
         let regular = json!({"containers": [{"name": "app", "restartPolicy": "Always"}]});
         let m = messages(json!({}), regular.clone());

@@ -28,12 +28,10 @@ pub fn check(
         Field::Unknown(_) | Field::NotAString => {
             // Values the API itself would refuse are denied whatever the rule's action (unless off).
             let action = if action.is_on() { Action::Deny } else { action };
-            let reason = field.invalid_reason().unwrap_or_default();
-            report.add(
-                RULE_POD,
-                action,
-                format!("{kind} restartPolicy at {pointer} {reason}"),
-            );
+            let message = field
+                .invalid_message(kind.as_str(), &pointer)
+                .unwrap_or_default();
+            report.add(RULE_POD, action, message);
             return None;
         }
         Field::Unset => {
@@ -70,16 +68,18 @@ pub fn check(
     };
 
     if !allowed.contains(value) {
-        let found = if unset {
-            "is not set, so the API defaults it to Always, which".to_string()
+        let what = if unset {
+            format!(
+                "{kind} restartPolicy at {pointer} is not set, so the API defaults it to Always, which"
+            )
         } else {
-            format!("'{}'", value.as_str())
+            format!("{kind} restartPolicy '{}' at {pointer}", value.as_str())
         };
         report.add(
             RULE_POD,
             action,
             format!(
-                "{kind} restartPolicy at {pointer} {found} is not allowed (allowed for {kind}: {})",
+                "{what} is not allowed (allowed for {kind}: {})",
                 allowed.describe()
             ),
         );
@@ -122,7 +122,7 @@ mod tests {
         let (_, r) = run(&s, WorkloadKind::Deployment, &deployment(Some("Never")));
         let msg = &r.violations()[0].message;
         assert_eq!(r.violations()[0].rule, RULE_POD);
-        assert!(msg.contains("Deployment restartPolicy at /spec/template/spec/restartPolicy 'Never' is not allowed (allowed for Deployment: Always)"), "{msg}");
+        assert!(msg.contains("Deployment restartPolicy 'Never' at /spec/template/spec/restartPolicy is not allowed (allowed for Deployment: Always)"), "{msg}");
 
         let job = json!({"spec": {"template": {"spec": {"restartPolicy": "OnFailure"}}}});
         assert!(run(&s, WorkloadKind::Job, &job).1.violations().is_empty());
@@ -144,7 +144,7 @@ mod tests {
         assert!(
             r.violations()[0]
                 .message
-                .contains("'always' is not a valid value")
+                .contains("Pod restartPolicy 'always' at /spec/restartPolicy is not a valid value")
         );
         let (_, r) = run(
             &s,

@@ -128,11 +128,16 @@ impl<'a> Field<'a> {
         }
     }
 
-    /// Why an invalid value is invalid, for messages (`None` for unset or valid values).
-    pub fn invalid_reason(self) -> Option<String> {
+    /// The message for an invalid value of `subject` at `pointer` (`None` when unset or valid).
+    pub fn invalid_message(self, subject: &str, pointer: &str) -> Option<String> {
         match self {
-            Field::Unknown(s) => Some(format!("'{}' is not a valid value ({EXPECTED})", shown(s))),
-            Field::NotAString => Some(format!("is not a string ({EXPECTED})")),
+            Field::Unknown(s) => Some(format!(
+                "{subject} restartPolicy '{}' at {pointer} is not a valid value ({EXPECTED})",
+                shown(s)
+            )),
+            Field::NotAString => Some(format!(
+                "{subject} restartPolicy at {pointer} is not a string ({EXPECTED})"
+            )),
             _ => None,
         }
     }
@@ -170,16 +175,16 @@ mod tests {
         );
         let odd = json!("never");
         assert_eq!(Field::read(Some(&odd)), Field::Unknown("never"));
-        assert!(
+        assert_eq!(
             Field::read(Some(&odd))
-                .invalid_reason()
-                .unwrap()
-                .contains("'never' is not a valid value")
+                .invalid_message("Pod", "/spec/restartPolicy")
+                .unwrap(),
+            "Pod restartPolicy 'never' at /spec/restartPolicy is not a valid value (expected Always, OnFailure or Never (case-sensitive))"
         );
         assert_eq!(Field::read(Some(&json!(3))), Field::NotAString);
         assert!(
             Field::read(Some(&json!("Always")))
-                .invalid_reason()
+                .invalid_message("Pod", "/x")
                 .is_none()
         );
         let long = "x".repeat(100);
