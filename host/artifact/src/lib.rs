@@ -1,0 +1,30 @@
+//! `kwhost-artifact`: turning policy modules into Kubewarden artifacts.
+//!
+//! Library half of issue 7 (contract `kubewarden-protocol.md` §5–§8.1); the
+//! `kwhost` binary wires these functions into sub-commands. See README.md.
+//!
+//! * [`metadata`]: the `metadata.yml` model ([`Metadata`]), loading and
+//!   kwctl's validation.
+//! * [`annotate()`], [`read_metadata`]: the `io.kubewarden.metadata` custom
+//!   section (wasmparser + wasm-encoder, replaced never duplicated).
+//! * [`inspect()`]: kwctl-like pretty text or YAML.
+//! * [`artifacthub_pkg`], [`artifacthub_repo_yml`]: Artifact Hub files.
+//! * [`scaffold_manifest`], [`scaffold_policy_server_config`]: cluster
+//!   manifests and a stand-alone `policies.yml`.
+//! * [`oci::push`], [`oci::pull`]: registry round trip with `oci-client`.
+
+pub mod annotate;
+pub mod artifacthub;
+pub mod inspect;
+pub mod manifests;
+pub mod metadata;
+pub mod oci;
+
+pub use annotate::{METADATA_SECTION, annotate, read_metadata};
+pub use artifacthub::{artifacthub_pkg, artifacthub_repo_yml};
+pub use inspect::{OutputFormat, inspect};
+pub use manifests::{
+    ManifestKind, PolicyServerEntry, scaffold_manifest, scaffold_policy_server_config,
+};
+pub use metadata::{Metadata, ProtocolVersion};
+pub use oci::{RegistryAuth, pull, push};
