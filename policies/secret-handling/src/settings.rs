@@ -1,0 +1,427 @@
+//! Settings of the policy: one block per rule family, every rule with its own action.
+
+use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::{Action, Exemptions};
+use serde::Deserialize;
+
+/// The API default for secret volume files (`0644`).
+pub const API_DEFAULT_MODE: u32 = 0o644;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Settings {
+    pub exemptions: Exemptions,
+    pub env_secrets: EnvSecrets,
+    pub references: References,
+    pub plaintext: Plaintext,
+    pub volumes: Volumes,
+    pub service_account_token: ServiceAccountToken,
+    pub service_accounts: ServiceAccounts,
+    pub secrets: Secrets,
+    pub image_pull_secrets: ImagePullSecrets,
+    pub mutation: Mutation,
+}
+
+/// Rule 1: Secrets consumed as environment variables.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct EnvSecrets {
+    /// `env[].valueFrom.secretKeyRef`.
+    pub secret_key_ref: Action,
+    /// `envFrom[].secretRef`.
+    pub env_from: Action,
+    /// Secret names (exact, or a prefix written `name-*`) that may still be used as env.
+    pub allowed_secrets: Vec<String>,
+}
+
+impl Default for EnvSecrets {
+    fn default() -> Self {
+        EnvSecrets {
+            secret_key_ref: Action::Warn,
+            env_from: Action::Warn,
+            allowed_secrets: Vec::new(),
+        }
+    }
+}
+
+/// Rule 2: which Secrets a workload may reference at all.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct References {
+    pub action: Action,
+    /// Secret names or prefixes (`name-*`); empty = any Secret may be referenced.
+    pub allowed_secrets: Vec<String>,
+    /// Denies `volumes[].secret` and projected secret sources altogether.
+    pub secret_volumes: Action,
+}
+
+impl Default for References {
+    fn default() -> Self {
+        References {
+            action: Action::Deny,
+            allowed_secrets: Vec::new(),
+            secret_volumes: Action::Off,
+        }
+    }
+}
+
+/// Rule 3: plaintext credentials.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Plaintext {
+    /// Env values, `command` and `args` of every container.
+    pub action: Action,
+    /// ConfigMap `data` values.
+    pub config_maps: Action,
+    /// Variable names (globs, case-insensitive) never reported, e.g. `PUBLIC_*`.
+    pub allowed_names: Vec<String>,
+    /// Regexes; a value matching one is never reported.
+    pub allowed_values: Vec<String>,
+    /// Extra detectors: `{id, pattern}` with a regex.
+    pub detectors: Vec<CustomDetector>,
+    /// Built-in detector ids to switch off.
+    pub disabled_detectors: Vec<String>,
+    /// Sensitive-name rule: minimum literal length.
+    pub min_length: usize,
+    /// Sensitive-name rule: minimum Shannon entropy in bits per character.
+    pub min_entropy: f64,
+}
+
+impl Default for Plaintext {
+    fn default() -> Self {
+        Plaintext {
+            action: Action::Deny,
+            config_maps: Action::Off,
+            allowed_names: Vec::new(),
+            allowed_values: Vec::new(),
+            detectors: Vec::new(),
+            disabled_detectors: Vec::new(),
+            min_length: 8,
+            min_entropy: 3.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomDetector {
+    pub id: String,
+    pub pattern: String,
+}
+
+/// Rule 4: secret volume hygiene.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Volumes {
+    /// Action for `defaultMode` / `items[].mode` with bits outside `maxMode`.
+    pub mode: Action,
+    /// Maximum file mode: an integer (decimal, as in the Kubernetes API) or an octal string
+    /// such as `"0440"`.
+    pub max_mode: ModeSetting,
+    /// Requires `readOnly: true` on every mount of a secret volume.
+    pub read_only: Action,
+    /// Mounts of secret volumes with `subPath` / `subPathExpr`.
+    pub sub_path: Action,
+}
+
+impl Default for Volumes {
+    fn default() -> Self {
+        Volumes {
+            mode: Action::Deny,
+            max_mode: ModeSetting::Number(0o440),
+            read_only: Action::Off,
+            sub_path: Action::Warn,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ModeSetting {
+    Number(i64),
+    Octal(String),
+}
+
+impl ModeSetting {
+    /// The mode, or an error message (without the setting path).
+    pub fn value(&self) -> Result<u32, String> {
+        let v = match self {
+            ModeSetting::Number(n) => *n,
+            ModeSetting::Octal(s) => {
+                let digits = s.strip_prefix("0o").unwrap_or(s);
+                if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+                    return Err("must be an integer or an octal string such as \"0440\"".into());
+                }
+                i64::from_str_radix(digits, 8).map_err(|_| "octal value too large".to_string())?
+            }
+        };
+        if !(0..=0o777).contains(&v) {
+            return Err("must be between 0 and 0777 (511)".into());
+        }
+        Ok(v as u32)
+    }
+
+    pub fn get(&self) -> u32 {
+        self.value().unwrap_or(0o440)
+    }
+}
+
+/// Rule 5a: pod-level service-account tokens.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ServiceAccountToken {
+    /// `automountServiceAccountToken: true` on the pod.
+    pub automount: Action,
+    /// `automountServiceAccountToken` not set to `false` on the pod.
+    pub require_explicit_false: Action,
+    /// A volumeMount at (or under) the token path.
+    pub token_path_mount: Action,
+    /// Do not judge UPDATE requests for these checks.
+    pub skip_update: bool,
+}
+
+impl Default for ServiceAccountToken {
+    fn default() -> Self {
+        ServiceAccountToken {
+            automount: Action::Deny,
+            require_explicit_false: Action::Off,
+            token_path_mount: Action::Off,
+            skip_update: false,
+        }
+    }
+}
+
+/// Rule 5b: ServiceAccount objects.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ServiceAccounts {
+    /// `automountServiceAccountToken` not `false`.
+    pub automount: Action,
+    /// A non-empty `.secrets` list (long-lived tokens).
+    pub secrets: Action,
+}
+
+impl Default for ServiceAccounts {
+    fn default() -> Self {
+        ServiceAccounts {
+            automount: Action::Warn,
+            secrets: Action::Warn,
+        }
+    }
+}
+
+/// Rule 6: Secret objects.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Secrets {
+    pub types: Action,
+    /// Empty = every type not denied.
+    pub allowed_types: Vec<String>,
+    pub denied_types: Vec<String>,
+    /// Validity of dockerconfigjson / dockercfg Secrets.
+    pub docker_config: Action,
+    /// Registry hosts (`host_match` patterns) a docker config may hold; empty = any.
+    pub allowed_registries: Vec<String>,
+    pub immutable: Action,
+    pub metadata: Action,
+    pub required_labels: Vec<RequiredKey>,
+    pub required_annotations: Vec<RequiredKey>,
+}
+
+impl Default for Secrets {
+    fn default() -> Self {
+        Secrets {
+            types: Action::Deny,
+            allowed_types: Vec::new(),
+            denied_types: vec!["kubernetes.io/service-account-token".into()],
+            docker_config: Action::Deny,
+            allowed_registries: Vec::new(),
+            immutable: Action::Off,
+            metadata: Action::Deny,
+            required_labels: Vec::new(),
+            required_annotations: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredKey {
+    pub key: String,
+    /// Regex the value must match; absent = any value.
+    #[serde(default)]
+    pub pattern: Option<String>,
+}
+
+/// Rule 7: imagePullSecrets for private registries.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ImagePullSecrets {
+    pub action: Action,
+    /// Registry hosts (`host_match` patterns) that need no pull secret.
+    pub public_registries: Vec<String>,
+}
+
+impl Default for ImagePullSecrets {
+    fn default() -> Self {
+        ImagePullSecrets {
+            action: Action::Off,
+            public_registries: [
+                "docker.io",
+                "registry.k8s.io",
+                "quay.io",
+                "ghcr.io",
+                "gcr.io",
+                "mcr.microsoft.com",
+                "public.ecr.aws",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// Rule 8: mutation.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Mutation {
+    pub enabled: bool,
+}
+
+fn check_regex(path: &str, pattern: &str) -> Result<(), String> {
+    regex_lite::Regex::new(pattern)
+        .map(|_| ())
+        .map_err(|e| format!("{path}: invalid regex: {e}"))
+}
+
+fn non_empty(path: &str, list: &[String]) -> Result<(), String> {
+    match list.iter().position(|e| e.trim().is_empty()) {
+        Some(i) => Err(format!("{path}[{i}]: must not be empty")),
+        None => Ok(()),
+    }
+}
+
+impl Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        self.exemptions.validate("exemptions")?;
+        non_empty(
+            "envSecrets.allowedSecrets",
+            &self.env_secrets.allowed_secrets,
+        )?;
+        non_empty(
+            "references.allowedSecrets",
+            &self.references.allowed_secrets,
+        )?;
+        let p = &self.plaintext;
+        non_empty("plaintext.allowedNames", &p.allowed_names)?;
+        for (i, pattern) in p.allowed_values.iter().enumerate() {
+            check_regex(&format!("plaintext.allowedValues[{i}]"), pattern)?;
+        }
+        for (i, d) in p.detectors.iter().enumerate() {
+            if d.id.trim().is_empty() {
+                return Err(format!("plaintext.detectors[{i}].id: must not be empty"));
+            }
+            check_regex(&format!("plaintext.detectors[{i}].pattern"), &d.pattern)?;
+        }
+        for (i, id) in p.disabled_detectors.iter().enumerate() {
+            if !crate::detect::BUILTIN_IDS.contains(&id.as_str()) {
+                return Err(format!(
+                    "plaintext.disabledDetectors[{i}]: unknown detector; known: {}",
+                    crate::detect::BUILTIN_IDS.join(", ")
+                ));
+            }
+        }
+        if !(p.min_entropy.is_finite() && (0.0..=8.0).contains(&p.min_entropy)) {
+            return Err("plaintext.minEntropy: must be between 0 and 8".into());
+        }
+        self.volumes
+            .max_mode
+            .value()
+            .map_err(|e| format!("volumes.maxMode: {e}"))?;
+        let s = &self.secrets;
+        non_empty("secrets.allowedTypes", &s.allowed_types)?;
+        non_empty("secrets.deniedTypes", &s.denied_types)?;
+        non_empty("secrets.allowedRegistries", &s.allowed_registries)?;
+        for (field, list) in [
+            ("requiredLabels", &s.required_labels),
+            ("requiredAnnotations", &s.required_annotations),
+        ] {
+            for (i, r) in list.iter().enumerate() {
+                if r.key.trim().is_empty() {
+                    return Err(format!("secrets.{field}[{i}].key: must not be empty"));
+                }
+                if let Some(pattern) = &r.pattern {
+                    check_regex(&format!("secrets.{field}[{i}].pattern"), pattern)?;
+                }
+            }
+        }
+        non_empty(
+            "imagePullSecrets.publicRegistries",
+            &self.image_pull_secrets.public_registries,
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(v: serde_json::Value) -> Result<(), String> {
+        policy_common::settings::parse::<Settings>(v.to_string().as_bytes())
+            .and_then(|s| s.validate())
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(check(json!({})).is_ok());
+        let s = Settings::default();
+        assert_eq!(s.volumes.max_mode.get(), 0o440);
+        assert_eq!(s.plaintext.action, Action::Deny);
+        assert!(!s.mutation.enabled);
+    }
+
+    #[test]
+    fn invalid_settings_name_the_setting() {
+        for (v, path) in [
+            (
+                json!({"plaintext": {"detectors": [{"id": "x", "pattern": "("}]}}),
+                "plaintext.detectors[0].pattern: invalid regex",
+            ),
+            (
+                json!({"plaintext": {"allowedValues": ["[a-"]}}),
+                "plaintext.allowedValues[0]",
+            ),
+            (
+                json!({"envSecrets": {"secretKeyRef": "block"}}),
+                "envSecrets.secretKeyRef",
+            ),
+            (json!({"volumes": {"maxMode": 1000}}), "volumes.maxMode"),
+            (json!({"volumes": {"maxMode": "0999"}}), "volumes.maxMode"),
+            (
+                json!({"secrets": {"requiredLabels": [{"key": "a", "pattern": "*"}]}}),
+                "secrets.requiredLabels[0].pattern",
+            ),
+            (
+                json!({"plaintext": {"disabledDetectors": ["nope"]}}),
+                "plaintext.disabledDetectors[0]",
+            ),
+            (json!({"typo": 1}), "unknown field `typo`"),
+            (
+                json!({"exemptions": {"namespaces": [""]}}),
+                "exemptions.namespaces[0]",
+            ),
+        ] {
+            let e = check(v).unwrap_err();
+            assert!(e.contains(path), "{e} should name {path}");
+        }
+    }
+
+    #[test]
+    fn octal_modes() {
+        assert_eq!(ModeSetting::Octal("0400".into()).value(), Ok(0o400));
+        assert_eq!(ModeSetting::Number(288).value(), Ok(0o440));
+        assert!(ModeSetting::Number(-1).value().is_err());
+    }
+}
