@@ -1,0 +1,98 @@
+//! `kwhost run`: one evaluation, AdmissionResponse on stdout (kwctl run).
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{CommandError, new_runtime};
+use crate::capabilities::{AllowList, CapabilityBackend, NoBackend, ReplayBackend, World};
+use crate::cli::RunArgs;
+use crate::evaluation::{Outcome, Policy, PolicyOptions, evaluate};
+use crate::model::document::{InputError, parse_json_or_yaml, read_document};
+use crate::model::{admission_request, settings};
+use crate::runtime::ExecutionLimits;
+
+fn read_request(path: &Path) -> Result<serde_json::Value, InputError> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| InputError::new(format!("cannot read the request from stdin: {e}")))?;
+        return parse_json_or_yaml(&text, "stdin");
+    }
+    read_document(path)
+}
+
+fn read_settings(args: &RunArgs) -> Result<settings::Settings, InputError> {
+    match (&args.settings_path, &args.settings_json) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
+            settings::from_text(&text, &path.display().to_string())
+        }
+        (None, Some(json)) => settings::from_text(json, "--settings-json"),
+        (None, None) => Ok(serde_json::Map::new()),
+    }
+}
+
+fn backend(args: &RunArgs) -> Result<Arc<dyn CapabilityBackend>, InputError> {
+    let unusable = |e: anyhow::Error| InputError::new(e.to_string());
+    let backend: Arc<dyn CapabilityBackend> =
+        match (&args.replay_host_capabilities_interactions, &args.world) {
+            (Some(session), _) => Arc::new(ReplayBackend::from_file(session).map_err(unusable)?),
+            (None, Some(world)) => Arc::new(World::from_file(world).map_err(unusable)?),
+            (None, None) => Arc::new(NoBackend),
+        };
+    Ok(backend)
+}
+
+fn options(args: &RunArgs) -> Result<PolicyOptions, InputError> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(InputError::new(
+            "--timeout must be a positive number of seconds",
+        ));
+    }
+    Ok(PolicyOptions {
+        mode: args.mode,
+        limits: ExecutionLimits {
+            timeout: Duration::from_secs_f64(args.timeout),
+            memory_bytes: args.memory_limit.saturating_mul(1024 * 1024),
+        },
+        // `--allowed-host-capabilities ''` (or no value) denies everything, as an empty list.
+        allowed_capabilities: AllowList::parse(
+            &args
+                .allowed_host_capabilities
+                .iter()
+                .filter(|p| !p.trim().is_empty())
+                .collect::<Vec<_>>(),
+        )
+        .map_err(InputError::new)?,
+        allow_context_aware: args.allow_context_aware,
+        ..PolicyOptions::default()
+    })
+}
+
+pub fn execute(args: RunArgs) -> Result<ExitCode, CommandError> {
+    let module_path = PathBuf::from(args.module.strip_prefix("file://").unwrap_or(&args.module));
+    // Validate every input before compiling: compilation is the slow part.
+    let request_origin = args.request_path.display().to_string();
+    let request = admission_request::normalise(read_request(&args.request_path)?, &request_origin)?;
+    let settings = read_settings(&args)?;
+    let backend = backend(&args)?;
+    let options = options(&args)?;
+
+    let runtime = new_runtime()?;
+    let policy = Policy::load(&runtime, &module_path)?;
+    match evaluate(&policy, &options, backend, &settings, &request) {
+        Err(error) => Err(CommandError::Failed(error.to_string())),
+        Ok(Outcome::InvalidSettings(message)) => Err(CommandError::Failed(format!(
+            "Provided settings are not valid: {message}"
+        ))),
+        Ok(Outcome::Response(response)) => {
+            println!("{}", response.to_json());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! One kwctl-style evaluation: `validate_settings`, then `validate` on the same fresh
+//! instance, then the AdmissionResponse mapping and post-processing.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::capabilities::{AllowList, CapabilityBackend, Dispatcher};
+use crate::model::admission_request::NormalisedRequest;
+use crate::model::admission_response::{AdmissionResponse, PolicyMode, post_process};
+use crate::model::document::InputError;
+use crate::model::metadata::PolicyMetadata;
+use crate::model::settings::{Settings, SettingsValidationResponse};
+use crate::runtime::{ExecutionLimits, GuestCallError, PolicyModule, Runtime};
+
+/// kwctl's id for a policy given on the command line.
+pub const CLI_POLICY_ID: &str = "policy-from-cli";
+
+/// A loaded policy and its embedded metadata.
+#[derive(Clone)]
+pub struct Policy {
+    pub module: PolicyModule,
+    pub metadata: Option<PolicyMetadata>,
+}
+
+impl Policy {
+    /// Loads a module; every failure is unusable input (exit 2).
+    pub fn load(runtime: &Runtime, path: &Path) -> Result<Self, InputError> {
+        let module = runtime
+            .load_module(path)
+            .map_err(|e| InputError::new(e.to_string()))?;
+        let metadata = module
+            .metadata_section()
+            .map(PolicyMetadata::from_section)
+            .transpose()
+            .map_err(|e| InputError::new(format!("{}: {e}", path.display())))?;
+        Ok(Self { module, metadata })
+    }
+}
+
+/// How the policy is deployed: kwctl's CLI defaults unless a suite says otherwise.
+#[derive(Debug, Clone)]
+pub struct PolicyOptions {
+    pub policy_id: String,
+    pub mode: PolicyMode,
+    pub allowed_to_mutate: bool,
+    pub limits: ExecutionLimits,
+    pub allowed_capabilities: AllowList,
+    /// Grant the metadata's contextAwareResources (`--allow-context-aware`).
+    pub allow_context_aware: bool,
+}
+
+impl Default for PolicyOptions {
+    fn default() -> Self {
+        Self {
+            policy_id: CLI_POLICY_ID.to_owned(),
+            mode: PolicyMode::Protect,
+            allowed_to_mutate: true,
+            limits: ExecutionLimits::default(),
+            allowed_capabilities: AllowList::allow_all(),
+            allow_context_aware: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `validate_settings` said no: the message after `Provided settings are not valid: `.
+    InvalidSettings(String),
+    Response(AdmissionResponse),
+}
+
+/// `_start`/`wapc_init` failed: kwctl cannot build its evaluator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy initialisation failed: {0}")]
+pub struct InitError(pub String);
+
+/// `Error invoking settings validation callback: <Debug of the wapc error>`.
+fn settings_call_failure(error: &GuestCallError) -> String {
+    format!(
+        "Error invoking settings validation callback: GuestCallFailure({:?})",
+        error.message
+    )
+}
+
+pub fn evaluate(
+    policy: &Policy,
+    options: &PolicyOptions,
+    backend: Arc<dyn CapabilityBackend>,
+    settings: &Settings,
+    request: &NormalisedRequest,
+) -> Result<Outcome, InitError> {
+    let granted = match (&policy.metadata, options.allow_context_aware) {
+        (Some(metadata), true) => metadata.context_aware_resources.clone(),
+        _ => Vec::new(),
+    };
+    let dispatcher = Dispatcher::new(options.allowed_capabilities.clone(), granted, backend);
+    let mut instance = policy
+        .module
+        .instantiate(options.limits, Arc::new(dispatcher))
+        .map_err(|e| InitError(e.message))?;
+
+    let settings_json = serde_json::to_vec(settings).expect("settings always serialise");
+    let verdict =
+        match instance.call("validate_settings", &settings_json) {
+            Ok(output) => serde_json::from_slice::<SettingsValidationResponse>(&output)
+                .unwrap_or_else(|e| SettingsValidationResponse {
+                    valid: false,
+                    message: Some(format!(
+                        "cannot deserialize settings validation response: {e}"
+                    )),
+                }),
+            Err(error) => SettingsValidationResponse {
+                valid: false,
+                message: Some(settings_call_failure(&error)),
+            },
+        };
+    if !verdict.valid {
+        return Ok(Outcome::InvalidSettings(
+            verdict.message.unwrap_or_default(),
+        ));
+    }
+
+    let payload = json!({"request": request.value, "settings": settings});
+    let payload = serde_json::to_vec(&payload).expect("a JSON value always serialises");
+    let response = match instance.call("validate", &payload) {
+        Ok(output) => {
+            AdmissionResponse::from_guest_output(&request.uid, request.object.as_ref(), &output)
+        }
+        Err(error) if error.interrupted => AdmissionResponse::timeout(&request.uid),
+        Err(error) => AdmissionResponse::internal_error(
+            &request.uid,
+            &format!("Guest call failure: {}", error.message),
+        ),
+    };
+    Ok(Outcome::Response(post_process(
+        response,
+        &options.policy_id,
+        options.mode,
+        options.allowed_to_mutate,
+    )))
+}

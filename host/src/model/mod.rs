@@ -1,0 +1,10 @@
+//! Model layer: the JSON documents exchanged with kwctl users and guests, and test suites.
+
+pub mod admission_request;
+pub mod admission_response;
+pub mod document;
+pub mod junit;
+pub mod metadata;
+pub mod runner;
+pub mod settings;
+pub mod suite;

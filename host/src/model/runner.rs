@@ -1,0 +1,377 @@
+//! The suite runner: every case of every suite, in parallel, against one compiled
+//! module per policy.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::admission_response::AdmissionResponse;
+use super::document::InputError;
+use super::junit::{self, JunitCase};
+use super::suite::{CapabilitySource, Case, Expect, PreparedCase, Suite, looks_like_suite};
+use crate::capabilities::{CapabilityBackend, NoBackend, ReplayBackend};
+use crate::evaluation::{Outcome, Policy, evaluate};
+use crate::runtime::Runtime;
+
+pub struct RunnerOptions {
+    /// Where `policy: NAME` modules live (`<dist>/NAME.wasm`).
+    pub dist_dir: PathBuf,
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub passed: usize,
+    pub failed: usize,
+    /// Some input could not be used (exit code 2).
+    pub unusable: bool,
+}
+
+struct CaseResult {
+    failure: Option<String>,
+    unusable: bool,
+    elapsed: Duration,
+}
+
+/// Expands directories into the suite files they contain (recursively, sorted).
+pub fn collect_suite_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk_yaml(path, &mut found)?;
+            found.sort();
+            files.extend(found.into_iter().filter(|f| looks_like_suite(f)));
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(InputError::new(format!(
+                "{} does not exist",
+                path.display()
+            )));
+        }
+    }
+    Ok(files)
+}
+
+fn walk_yaml(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| InputError::new(format!("cannot read directory {}: {e}", dir.display())))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk_yaml(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Finds `dist/` next to the workspace root that contains `start` (a `Cargo.toml` with
+/// `[workspace]`), else `./dist`.
+pub fn default_dist_dir(start: &Path) -> PathBuf {
+    let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    start
+        .ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|toml| toml.contains("[workspace]"))
+        })
+        .map_or_else(|| PathBuf::from("dist"), |root| root.join("dist"))
+}
+
+fn check_response(
+    expect: &Expect,
+    response: &AdmissionResponse,
+    request_object: Option<&Value>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if expect.invalid_settings.is_some() {
+        problems.push("expected the settings to be rejected, but they were accepted".into());
+    }
+    if expect.host_error.is_some() {
+        problems.push("expected a host error, but the policy answered".into());
+    }
+    if let Some(allowed) = expect.allowed
+        && allowed != response.allowed
+    {
+        problems.push(format!(
+            "allowed: expected {allowed}, got {}",
+            response.allowed
+        ));
+    }
+    let message = response.status.as_ref().and_then(|s| s.message.as_deref());
+    if let Some(wanted) = &expect.message
+        && !message.is_some_and(|m| m.contains(wanted.as_str()))
+    {
+        problems.push(format!(
+            "message: expected to contain {wanted:?}, got {message:?}"
+        ));
+    }
+    if let Some(pattern) = &expect.message_regex {
+        match regex::Regex::new(pattern) {
+            Ok(re) if message.is_some_and(|m| re.is_match(m)) => {}
+            Ok(_) => problems.push(format!(
+                "message: expected to match /{pattern}/, got {message:?}"
+            )),
+            Err(e) => problems.push(format!("messageRegex is not a valid regex: {e}")),
+        }
+    }
+    let code = response.status.as_ref().and_then(|s| s.code);
+    if let Some(wanted) = expect.code
+        && code != Some(wanted)
+    {
+        problems.push(format!("code: expected {wanted}, got {code:?}"));
+    }
+    if let Some(wanted) = &expect.warnings
+        && response.warnings.as_ref() != Some(wanted)
+    {
+        problems.push(format!(
+            "warnings: expected {wanted:?}, got {:?}",
+            response.warnings
+        ));
+    }
+    if let Some(fragments) = &expect.warnings_contain {
+        let warnings = response.warnings.clone().unwrap_or_default();
+        for fragment in fragments {
+            if !warnings.iter().any(|w| w.contains(fragment.as_str())) {
+                problems.push(format!(
+                    "warnings: none contains {fragment:?}, got {warnings:?}"
+                ));
+            }
+        }
+    }
+    if let Some(wanted) = &expect.audit_annotations
+        && response.audit_annotations.as_ref() != Some(wanted)
+    {
+        problems.push(format!(
+            "auditAnnotations: expected {wanted:?}, got {:?}",
+            response.audit_annotations
+        ));
+    }
+    let patch = match response.decoded_patch().transpose() {
+        Ok(patch) => patch,
+        Err(e) => {
+            problems.push(format!("patch is not base64 JSON: {e}"));
+            None
+        }
+    };
+    if expect.no_patch == Some(true) && patch.is_some() {
+        problems.push(format!(
+            "patch: expected none, got {}",
+            patch.as_ref().map_or_else(String::new, Value::to_string)
+        ));
+    }
+    if let Some(wanted) = &expect.patch
+        && patch.as_ref() != Some(wanted)
+    {
+        problems.push(format!(
+            "patch: expected {wanted}, got {}",
+            patch
+                .as_ref()
+                .map_or_else(|| "no patch".to_owned(), Value::to_string)
+        ));
+    }
+    if let Some(wanted) = &expect.mutated_object {
+        let mut object = request_object.cloned().unwrap_or(Value::Null);
+        let applied = match &patch {
+            Some(patch) => serde_json::from_value::<json_patch::Patch>(patch.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|p| json_patch::patch(&mut object, &p.0).map_err(|e| e.to_string())),
+            None => Ok(()),
+        };
+        match applied {
+            Err(e) => problems.push(format!("mutatedObject: the patch does not apply: {e}")),
+            Ok(()) if &object != wanted => {
+                problems.push(format!("mutatedObject: expected {wanted}, got {object}"));
+            }
+            Ok(()) => {}
+        }
+    }
+    if !problems.is_empty() {
+        problems.push(format!("response: {}", response.to_json()));
+    }
+    problems
+}
+
+fn expect_host_error(expect: &Expect, error: &str) -> Vec<String> {
+    match &expect.host_error {
+        Some(wanted) if error.contains(wanted.as_str()) => Vec::new(),
+        Some(wanted) => vec![format!(
+            "host error: expected to contain {wanted:?}, got {error:?}"
+        )],
+        None => vec![format!("host error: {error}")],
+    }
+}
+
+fn backend_for(source: &CapabilitySource) -> Result<Arc<dyn CapabilityBackend>, String> {
+    let backend: Arc<dyn CapabilityBackend> = match source {
+        CapabilitySource::None => Arc::new(NoBackend),
+        CapabilitySource::World(world) => world.clone(),
+        CapabilitySource::Replay(path) => {
+            Arc::new(ReplayBackend::from_file(path).map_err(|e| e.to_string())?)
+        }
+    };
+    Ok(backend)
+}
+
+fn run_prepared(
+    suite: &Suite,
+    case: &Case,
+    prepared: &PreparedCase,
+    policy: &Policy,
+) -> Vec<String> {
+    let backend = match backend_for(&prepared.capabilities) {
+        Ok(backend) => backend,
+        Err(error) => return expect_host_error(&case.expect, &error),
+    };
+    match evaluate(
+        policy,
+        &suite.options,
+        backend,
+        &prepared.settings,
+        &prepared.request,
+    ) {
+        Err(error) => expect_host_error(&case.expect, &error.to_string()),
+        Ok(Outcome::InvalidSettings(message)) => match &case.expect.invalid_settings {
+            Some(wanted) if message.contains(wanted.as_str()) => Vec::new(),
+            Some(wanted) => vec![format!(
+                "invalidSettings: expected to contain {wanted:?}, got {message:?}"
+            )],
+            None => vec![format!(
+                "settings rejected: Provided settings are not valid: {message}"
+            )],
+        },
+        Ok(Outcome::Response(response)) => {
+            check_response(&case.expect, &response, prepared.request.object.as_ref())
+        }
+    }
+}
+
+fn run_case(suite: &Suite, case: &Case, policy: &Result<Policy, String>) -> CaseResult {
+    let started = Instant::now();
+    let (problems, unusable) = match (&case.prepared, policy) {
+        (Err(error), _) => {
+            let problems = expect_host_error(&case.expect, &error.message);
+            let unusable = error.unusable && !problems.is_empty();
+            (problems, unusable)
+        }
+        (Ok(_), Err(error)) => (expect_host_error(&case.expect, error), false),
+        (Ok(prepared), Ok(policy)) => (run_prepared(suite, case, prepared, policy), false),
+    };
+    CaseResult {
+        failure: (!problems.is_empty()).then(|| problems.join("\n")),
+        unusable,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Runs `jobs` on every core, each worker taking the next job index.
+fn parallel_map<T: Sync, R: Send>(jobs: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(job) = jobs.get(index) else { break };
+                        done.push((index, work(job)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a suite worker panicked"))
+            .collect()
+    });
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Runs suites, printing one line per case and the final `N passed, N failed`.
+pub fn run(
+    runtime: &Runtime,
+    suite_paths: &[PathBuf],
+    options: &RunnerOptions,
+) -> Result<RunSummary, InputError> {
+    let files = collect_suite_files(suite_paths)?;
+    if files.is_empty() {
+        return Err(InputError::new("no suite files found"));
+    }
+    let suites = files
+        .iter()
+        .map(|f| Suite::load(f, &options.dist_dir))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // One compiled module per distinct path, compiled in parallel.
+    let modules: Vec<PathBuf> = suites
+        .iter()
+        .map(|s| s.module.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let loaded = parallel_map(&modules, |path| {
+        Policy::load(runtime, path).map_err(|e| e.to_string())
+    });
+    let policies: BTreeMap<PathBuf, Result<Policy, String>> =
+        modules.into_iter().zip(loaded).collect();
+
+    let jobs: Vec<(usize, usize)> = suites
+        .iter()
+        .enumerate()
+        .flat_map(|(s, suite)| (0..suite.cases.len()).map(move |c| (s, c)))
+        .collect();
+    let results = parallel_map(&jobs, |&(s, c)| {
+        let suite = &suites[s];
+        run_case(suite, &suite.cases[c], &policies[&suite.module])
+    });
+
+    let mut summary = RunSummary::default();
+    let mut junit_cases = Vec::new();
+    let names: Vec<String> = suites
+        .iter()
+        .map(|s| s.path.display().to_string())
+        .collect();
+    for (&(s, c), result) in jobs.iter().zip(&results) {
+        let case = &suites[s].cases[c];
+        let millis = result.elapsed.as_millis();
+        match &result.failure {
+            None => {
+                summary.passed += 1;
+                println!("ok   {} :: {} ({millis} ms)", names[s], case.name);
+            }
+            Some(details) => {
+                summary.failed += 1;
+                summary.unusable |= result.unusable;
+                println!("FAIL {} :: {} ({millis} ms)", names[s], case.name);
+                for line in details.lines() {
+                    println!("    {line}");
+                }
+            }
+        }
+        junit_cases.push(JunitCase {
+            suite: &names[s],
+            name: &case.name,
+            seconds: result.elapsed.as_secs_f64(),
+            failure: result.failure.clone(),
+        });
+    }
+    println!("{} passed, {} failed", summary.passed, summary.failed);
+    if let Some(path) = &options.junit {
+        std::fs::write(path, junit::render(&junit_cases))
+            .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(summary)
+}

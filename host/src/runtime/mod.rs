@@ -1,0 +1,19 @@
+//! Runtime layer: wasmtime engine, compiled-module cache, waPC linker and guest instances.
+//!
+//! Nothing here knows about Kubernetes: host capabilities are reached through the
+//! [`HostCallback`] trait, implemented by the capabilities layer.
+
+mod cache;
+mod engine;
+mod instance;
+mod wapc;
+
+pub use cache::{ModuleCache, default_cache_dir};
+pub use engine::{EPOCH_TICK, new_engine};
+pub use instance::{
+    ExecutionLimits, GuestCallError, GuestInstance, LoadError, PolicyModule, Runtime,
+};
+pub use wapc::{HostCallback, WapcState};
+
+/// The literal text wasmtime-provider stores as guest error when the epoch deadline is hit.
+pub const DEADLINE_EXCEEDED: &str = "guest code interrupted, execution deadline exceeded";

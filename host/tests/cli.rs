@@ -1,0 +1,183 @@
+//! The `kwhost` binary: output, exit codes, suites.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+
+fn kwhost(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kwhost"))
+        .args(args)
+        .env("KWHOST_CACHE_DIR", cache)
+        .output()
+        .expect("kwhost runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn run_prints_the_response_and_exits_zero() {
+    let dir = scratch_dir("run-ok");
+    let module = write_module(
+        &dir,
+        "reject.wasm",
+        &responding(r#"{"accepted":false,"message":"nope"}"#),
+    );
+    let review = serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": pod_request()});
+    std::fs::write(dir.join("review.json"), review.to_string()).unwrap();
+    let out = kwhost(
+        &[
+            "run",
+            module.to_str().unwrap(),
+            "--request-path",
+            dir.join("review.json").to_str().unwrap(),
+        ],
+        &dir.join("cache"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "{\"uid\":\"u1\",\"allowed\":false,\"status\":{\"message\":\"nope\"},\"auditAnnotations\":null,\"warnings\":null}\n"
+    );
+    // Second run hits the compiled-module cache.
+    let again = kwhost(
+        &[
+            "run",
+            module.to_str().unwrap(),
+            "-r",
+            dir.join("review.json").to_str().unwrap(),
+        ],
+        &dir.join("cache"),
+    );
+    assert_eq!(again.stdout, out.stdout);
+    assert_eq!(std::fs::read_dir(dir.join("cache")).unwrap().count(), 1);
+}
+
+#[test]
+fn invalid_settings_exit_one() {
+    let dir = scratch_dir("run-settings");
+    let module = write_module(
+        &dir,
+        "p.wasm",
+        &guest_wat(
+            "(i32.const 1)",
+            "",
+            Some(r#"{"valid":false,"message":"bad key"}"#),
+        ),
+    );
+    std::fs::write(dir.join("req.json"), pod_request().to_string()).unwrap();
+    let out = kwhost(
+        &[
+            "run",
+            module.to_str().unwrap(),
+            "-r",
+            dir.join("req.json").to_str().unwrap(),
+            "--settings-json",
+            r#"{"a":1}"#,
+        ],
+        &dir.join("cache"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "Error: Provided settings are not valid: bad key\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn unusable_input_exits_two() {
+    let dir = scratch_dir("run-unusable");
+    let module = write_module(&dir, "p.wasm", &responding(r#"{"accepted":true}"#));
+    let mut request = pod_request();
+    request.as_object_mut().unwrap().remove("uid");
+    std::fs::write(dir.join("no-uid.json"), request.to_string()).unwrap();
+    std::fs::write(dir.join("req.json"), pod_request().to_string()).unwrap();
+    std::fs::write(dir.join("bad.json"), "{ not json").unwrap();
+    std::fs::write(dir.join("text.wasm"), "hello").unwrap();
+    let cases = [
+        (
+            module.to_str().unwrap().to_owned(),
+            "no-uid.json",
+            "missing field `uid`",
+        ),
+        (
+            module.to_str().unwrap().to_owned(),
+            "bad.json",
+            "bad.json is not valid JSON",
+        ),
+        (
+            dir.join("text.wasm").display().to_string(),
+            "req.json",
+            "is not a WebAssembly module",
+        ),
+    ];
+    for (module, request, expected) in cases {
+        let out = kwhost(
+            &["run", &module, "-r", dir.join(request).to_str().unwrap()],
+            &dir.join("cache"),
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn test_command_runs_suites() {
+    let dir = scratch_dir("suite");
+    write_module(
+        &dir,
+        "reject.wasm",
+        &responding(r#"{"accepted":false,"message":"container 'app' is privileged","code":403}"#),
+    );
+    std::fs::write(dir.join("pod.json"), pod_request().to_string()).unwrap();
+    std::fs::write(
+        dir.join("suite.yaml"),
+        r#"
+module: reject.wasm
+cases:
+  - name: rejected
+    request: pod.json
+    expect: { allowed: false, message: "container 'app'", messageRegex: "privileged$", code: 403, noPatch: true }
+  - name: wrong expectation
+    request: pod.json
+    expect: { allowed: true }
+  - name: inline request missing userInfo
+    request: { uid: "1", kind: { group: "", version: v1, kind: Pod }, resource: { group: "", version: v1, resource: pods }, operation: CREATE }
+    expect: { hostError: "missing field `userInfo`" }
+"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("world.yaml"), "dns: {}\n").unwrap();
+    let junit = dir.join("junit.xml");
+    let out = kwhost(
+        &[
+            "test",
+            dir.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &dir.join("cache"),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("ok   "), "{stdout}");
+    assert!(
+        stdout.contains("FAIL ") && stdout.contains("allowed: expected true, got false"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("2 passed, 1 failed\n"), "{stdout}");
+    assert!(
+        std::fs::read_to_string(junit)
+            .unwrap()
+            .contains("failures=\"1\"")
+    );
+}
