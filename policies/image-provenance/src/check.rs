@@ -1,0 +1,188 @@
+//! Walks the containers of a request and applies every rule to each image reference.
+
+use crate::host::Host;
+use crate::provenance::Cache;
+use crate::rules::{self, DIGEST, PINNING, REFERENCE, REGISTRY, REPOSITORY, SIGNATURE, TAG};
+use crate::settings::{OnUpdate, Settings};
+use policy_common::image::ImageRef;
+use policy_common::workload::{Container, PodSpec};
+use policy_common::{Action, Operation, Report, Request};
+use serde_json::Value;
+
+pub fn evaluate(settings: &Settings, request: &Request<'_>, host: &dyn Host) -> Report {
+    let mut report = Report::new();
+    if !request.is_create_or_update() || settings.exemptions.common().exempts(request).is_some() {
+        return report;
+    }
+    let Some(spec) = request.pod_spec() else {
+        return report;
+    };
+    let old = match (request.operation(), settings.on_update) {
+        (Operation::Update, OnUpdate::Changed) => request.old_pod_spec(),
+        _ => None,
+    };
+    let mut cache = Cache::default();
+    for container in spec.containers() {
+        if old.is_some_and(|old| unchanged(&old, &container)) {
+            continue;
+        }
+        let mut check = ContainerCheck {
+            settings,
+            container: &container,
+            report: &mut report,
+            denied: false,
+        };
+        if let Some(rewritten) = check.run(host, &mut cache) {
+            let object = report.mutated_or(request.object());
+            let pointer = format!("{}/image", container.pointer());
+            policy_common::json::set(object, &pointer, Value::String(rewritten));
+        }
+    }
+    report
+}
+
+/// The old object has the same container (same kind and name) with the same reference, as
+/// written or after normalisation.
+fn unchanged(old: &PodSpec<'_>, container: &Container<'_>) -> bool {
+    let Some(new_image) = container.image() else {
+        return false;
+    };
+    old.containers()
+        .find(|c| c.kind == container.kind && c.name() == container.name())
+        .and_then(|c| c.image())
+        .is_some_and(|old_image| {
+            old_image == new_image
+                || matches!((ImageRef::parse(old_image), ImageRef::parse(new_image)),
+                            (Ok(a), Ok(b)) if a.to_string() == b.to_string())
+        })
+}
+
+struct ContainerCheck<'s, 'r> {
+    settings: &'s Settings,
+    container: &'r Container<'r>,
+    report: &'r mut Report,
+    denied: bool,
+}
+
+impl ContainerCheck<'_, '_> {
+    fn add(&mut self, rule: &'static str, action: Action, image: &ImageRef, detail: &str) {
+        self.denied |= action == Action::Deny;
+        self.report.add(
+            rule,
+            action,
+            format!(
+                "{}: image '{image}' violates rule '{rule}': {detail}",
+                self.container.describe()
+            ),
+        );
+    }
+
+    /// Applies the rules in order: static rules first, then (only for images no static rule
+    /// denied) pinning, the digest requirement and signatures. Returns the rewritten reference
+    /// when pinning or signature verification added a digest.
+    fn run(&mut self, host: &dyn Host, cache: &mut Cache) -> Option<String> {
+        let s = self.settings;
+        let describe = self.container.describe();
+        let written = match self.container.get("image") {
+            Some(Value::String(image)) => image.as_str(),
+            Some(_) => {
+                self.report.add(
+                    REFERENCE,
+                    Action::Deny,
+                    format!("{describe}: image is not a string (rule '{REFERENCE}')"),
+                );
+                return None;
+            }
+            None => {
+                self.report.add(
+                    REFERENCE,
+                    Action::Deny,
+                    format!("{describe}: has no image (rule '{REFERENCE}')"),
+                );
+                return None;
+            }
+        };
+        let image = match ImageRef::parse(written) {
+            Ok(image) => image,
+            Err(e) => {
+                self.report.add(
+                    REFERENCE,
+                    Action::Deny,
+                    format!(
+                        "{describe}: image reference {written:?} violates rule '{REFERENCE}': {e}"
+                    ),
+                );
+                return None;
+            }
+        };
+        if s.exemptions.images.iter().any(|p| p.matches(&image)) {
+            return None;
+        }
+
+        for (rule, action, found) in [
+            (
+                REGISTRY,
+                s.registries.action,
+                rules::registry(&s.registries, &image),
+            ),
+            (
+                REPOSITORY,
+                s.repositories.action,
+                rules::repository(&s.repositories, &image),
+            ),
+            (TAG, s.tags.action, rules::tag(&s.tags, &image)),
+        ] {
+            if let Some(detail) = found.filter(|_| action.is_on()) {
+                self.add(rule, action, &image, &detail);
+            }
+        }
+        if self.denied {
+            return None;
+        }
+
+        let mut effective = image.clone();
+        if s.pinning.enabled && image.digest().is_none() {
+            match cache.resolve(host, &image) {
+                Ok(digest) => effective = image.with_digest(&digest),
+                Err(e) => self.add(PINNING, s.pinning.on_lookup_failure, &image, &e),
+            }
+        }
+        if let Some(detail) =
+            rules::digest(&s.digests, &effective).filter(|_| s.digests.action.is_on())
+        {
+            self.add(DIGEST, s.digests.action, &image, &detail);
+        }
+        if self.denied {
+            return None;
+        }
+
+        if s.signatures.action.is_on() {
+            let mut verified = None;
+            for (i, rule) in s.signatures.rules.iter().enumerate() {
+                if !rule.images.iter().any(|p| p.matches(&image)) {
+                    continue;
+                }
+                // Once one rule has verified a digest, later rules verify that same content.
+                let target = match &verified {
+                    Some(digest) => effective.with_digest(digest),
+                    None => effective.clone(),
+                };
+                match cache.verify_rule(host, &target, i, rule) {
+                    Ok(digest) => verified = Some(digest),
+                    Err(e) => {
+                        let detail = format!("signature rule '{}': {e}", rule.label(i));
+                        self.add(SIGNATURE, s.signatures.action, &image, &detail);
+                    }
+                }
+            }
+            if let Some(digest) = verified.filter(|_| s.signatures.mutate_to_digest && !self.denied)
+            {
+                effective = effective.with_digest(&digest);
+            }
+        }
+        (effective != image && !self.denied).then(|| effective.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests;
