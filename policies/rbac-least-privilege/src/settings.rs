@@ -1,0 +1,321 @@
+//! Settings of the policy: one action per rule, the shared exemption block and the lists the
+//! rules compare against.
+
+use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::{Action, Exemptions};
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Settings {
+    pub exemptions: Exemptions,
+    /// Roles and ClusterRoles that are not checked (the API server's own by default).
+    pub role_exemptions: NameExemptions,
+    /// RoleBindings and ClusterRoleBindings that are not checked.
+    pub binding_exemptions: NameExemptions,
+
+    pub wildcards: Action,
+    pub escalation: Action,
+    pub sensitive: Action,
+    /// Replaces the built-in list of sensitive permissions.
+    pub sensitive_permissions: Vec<Permission>,
+    /// Added to `sensitivePermissions` (e.g. tokenreviews).
+    pub additional_sensitive_permissions: Vec<Permission>,
+    /// A rule narrowed by `resourceNames` is not a sensitive permission (except for the verbs
+    /// Kubernetes cannot narrow by name: create, deletecollection).
+    pub exempt_resource_names: bool,
+    /// Findings in ClusterRoles aggregated into admin/edit/view; prefix exemptions do not apply.
+    pub aggregation: Action,
+
+    pub role_ref: Action,
+    pub denied_role_refs: DeniedRoleRefs,
+    /// Deny-list entries match a Role of that name too, not only a ClusterRole.
+    pub role_ref_match_any_kind: bool,
+    /// Subjects that may be bound to a denied role.
+    pub role_ref_allowed_subjects: Vec<SubjectPattern>,
+
+    pub subjects: Action,
+    pub deny_authenticated_group: bool,
+    pub deny_masters_group: bool,
+    pub default_service_account: Action,
+    pub cross_namespace_service_account: Action,
+
+    pub effective_permissions: Action,
+    pub missing_role: Action,
+
+    pub service_account_change: Action,
+    pub service_account_change_users: Vec<String>,
+    pub service_account_change_groups: Vec<String>,
+
+    pub pod_connect: Action,
+    /// Namespaces (globs) where the connect subresources are denied.
+    pub pod_connect_namespaces: Vec<String>,
+    pub pod_connect_subresources: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            exemptions: Exemptions::default(),
+            role_exemptions: NameExemptions::system_roles(),
+            binding_exemptions: NameExemptions::system_prefix(),
+            wildcards: Action::Deny,
+            escalation: Action::Deny,
+            sensitive: Action::Deny,
+            sensitive_permissions: crate::sensitive::defaults(),
+            additional_sensitive_permissions: Vec::new(),
+            exempt_resource_names: false,
+            aggregation: Action::Deny,
+            role_ref: Action::Deny,
+            denied_role_refs: DeniedRoleRefs::default(),
+            role_ref_match_any_kind: false,
+            role_ref_allowed_subjects: Vec::new(),
+            subjects: Action::Deny,
+            deny_authenticated_group: true,
+            deny_masters_group: true,
+            default_service_account: Action::Deny,
+            cross_namespace_service_account: Action::Warn,
+            effective_permissions: Action::Deny,
+            missing_role: Action::Warn,
+            service_account_change: Action::Deny,
+            service_account_change_users: Vec::new(),
+            service_account_change_groups: Vec::new(),
+            pod_connect: Action::Deny,
+            pod_connect_namespaces: Vec::new(),
+            pod_connect_subresources: vec!["exec".into(), "attach".into(), "portforward".into()],
+        }
+    }
+}
+
+/// Exact names and plain prefixes (no globs: a prefix is compared character by character, so
+/// `system:` never matches `systemfoo` or `system-foo`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct NameExemptions {
+    pub names: Vec<String>,
+    pub prefixes: Vec<String>,
+}
+
+impl NameExemptions {
+    fn system_prefix() -> Self {
+        NameExemptions {
+            names: Vec::new(),
+            prefixes: vec!["system:".into()],
+        }
+    }
+
+    /// The API server's aggregated fragments are named exactly: a prefix alone does not exempt a
+    /// ClusterRole that aggregates into admin/edit/view.
+    fn system_roles() -> Self {
+        NameExemptions {
+            names: ["admin", "edit", "view"]
+                .iter()
+                .map(|r| format!("system:aggregate-to-{r}"))
+                .collect(),
+            prefixes: vec!["system:".into()],
+        }
+    }
+
+    pub fn by_name(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
+    pub fn by_prefix(&self, name: &str) -> bool {
+        self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+    }
+
+    fn validate(&self, field: &str) -> Result<(), String> {
+        for (list, entries) in [("names", &self.names), ("prefixes", &self.prefixes)] {
+            if let Some(i) = entries.iter().position(|e| e.trim().is_empty()) {
+                return Err(format!("{field}.{list}[{i}]: must not be empty"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct DeniedRoleRefs {
+    pub role_bindings: Vec<String>,
+    pub cluster_role_bindings: Vec<String>,
+}
+
+impl Default for DeniedRoleRefs {
+    fn default() -> Self {
+        DeniedRoleRefs {
+            role_bindings: vec!["cluster-admin".into()],
+            cluster_role_bindings: vec!["cluster-admin".into(), "admin".into(), "edit".into()],
+        }
+    }
+}
+
+/// One sensitive permission: any overlap with a rule is a finding.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Permission {
+    /// Why it is sensitive, used in messages.
+    pub description: String,
+    pub api_groups: Vec<String>,
+    /// `res`, `res/sub`, `res/*` (any subresource of res), `*/sub` or `*`.
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+}
+
+impl Permission {
+    fn validate(&self, field: &str) -> Result<(), String> {
+        if self.description.trim().is_empty() {
+            return Err(format!("{field}.description: must not be empty"));
+        }
+        for (list, entries) in [
+            ("apiGroups", &self.api_groups),
+            ("resources", &self.resources),
+            ("verbs", &self.verbs),
+        ] {
+            if entries.is_empty() {
+                return Err(format!("{field}.{list}: must not be empty"));
+            }
+            // "" is the core group, so only resources and verbs refuse empty entries.
+            let blank = entries.iter().position(|e| e.trim().is_empty());
+            if let (true, Some(i)) = (list != "apiGroups", blank) {
+                return Err(format!("{field}.{list}[{i}]: must not be empty"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A subject allowed to hold a denied role; each given field is a glob, absent fields match all.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubjectPattern {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+}
+
+impl Settings {
+    /// The sensitive permissions in force.
+    pub fn all_sensitive(&self) -> impl Iterator<Item = &Permission> {
+        self.sensitive_permissions
+            .iter()
+            .chain(&self.additional_sensitive_permissions)
+    }
+}
+
+impl Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        self.exemptions.validate("exemptions")?;
+        self.role_exemptions.validate("roleExemptions")?;
+        self.binding_exemptions.validate("bindingExemptions")?;
+        for (field, list) in [
+            ("sensitivePermissions", &self.sensitive_permissions),
+            (
+                "additionalSensitivePermissions",
+                &self.additional_sensitive_permissions,
+            ),
+        ] {
+            for (i, p) in list.iter().enumerate() {
+                p.validate(&format!("{field}[{i}]"))?;
+            }
+        }
+        for (field, list) in [
+            (
+                "deniedRoleRefs.roleBindings",
+                &self.denied_role_refs.role_bindings,
+            ),
+            (
+                "deniedRoleRefs.clusterRoleBindings",
+                &self.denied_role_refs.cluster_role_bindings,
+            ),
+            (
+                "serviceAccountChangeUsers",
+                &self.service_account_change_users,
+            ),
+            (
+                "serviceAccountChangeGroups",
+                &self.service_account_change_groups,
+            ),
+            ("podConnectNamespaces", &self.pod_connect_namespaces),
+        ] {
+            if let Some(i) = list.iter().position(|e| e.trim().is_empty()) {
+                return Err(format!("{field}[{i}]: must not be empty"));
+            }
+        }
+        for (i, s) in self.role_ref_allowed_subjects.iter().enumerate() {
+            if s.kind.is_none() && s.name.is_none() && s.namespace.is_none() {
+                return Err(format!(
+                    "roleRefAllowedSubjects[{i}]: give at least one of kind, name, namespace"
+                ));
+            }
+        }
+        for (i, s) in self.pod_connect_subresources.iter().enumerate() {
+            if !matches!(s.as_str(), "exec" | "attach" | "portforward") {
+                return Err(format!(
+                    "podConnectSubresources[{i}]: must be exec, attach or portforward"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(v: serde_json::Value) -> Result<(), String> {
+        policy_common::settings::parse::<Settings>(v.to_string().as_bytes())
+            .and_then(|s| s.validate())
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(check(json!({})).is_ok());
+        let s = Settings::default();
+        assert!(s.role_exemptions.by_prefix("system:foo"));
+        assert!(!s.role_exemptions.by_prefix("systemfoo"));
+        assert!(!s.role_exemptions.by_prefix("system-foo"));
+        assert!(s.role_exemptions.by_name("system:aggregate-to-edit"));
+    }
+
+    #[test]
+    fn invalid_settings_name_the_path() {
+        for (v, path) in [
+            (json!({"wildcards": "block"}), "wildcards"),
+            (
+                json!({"roleExemptions": {"prefixes": [""]}}),
+                "roleExemptions.prefixes[0]",
+            ),
+            (
+                json!({"sensitivePermissions": [{"description": "x", "apiGroups": [""], "resources": [], "verbs": ["get"]}]}),
+                "sensitivePermissions[0].resources",
+            ),
+            (
+                json!({"additionalSensitivePermissions": [{"description": "", "apiGroups": [""], "resources": ["a"], "verbs": ["get"]}]}),
+                "additionalSensitivePermissions[0].description",
+            ),
+            (
+                json!({"roleRefAllowedSubjects": [{}]}),
+                "roleRefAllowedSubjects[0]",
+            ),
+            (
+                json!({"podConnectSubresources": ["log"]}),
+                "podConnectSubresources[0]",
+            ),
+            (
+                json!({"podConnectNamespaces": [" "]}),
+                "podConnectNamespaces[0]",
+            ),
+            (
+                json!({"deniedRoleRefs": {"roleBinding": []}}),
+                "deniedRoleRefs",
+            ),
+            (json!({"unknown": 1}), "unknown field"),
+        ] {
+            let err = check(v).unwrap_err();
+            assert!(err.starts_with(path) || err.contains(path), "{err}");
+        }
+    }
+}
