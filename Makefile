@@ -12,6 +12,9 @@ CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: wasm-opt (binaryen), a real OCI registry (docker-registry).
 APT_PACKAGES := binaryen docker-registry
+# rustc's wasm32 default features; older binaryen does not read them from the module.
+WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+                     --enable-mutable-globals --enable-multivalue --enable-reference-types
 
 .PHONY: all setup policies guests host demo test fmt lint unit suites clean
 
@@ -35,7 +38,7 @@ policies: setup
 	@mkdir -p $(DIST)
 	@for p in $(POLICIES); do \
 	  in=$(WASM_OUT)/$$(echo $$p | tr - _).wasm; \
-	  wasm-opt -Oz --strip-debug --strip-producers $$in -o $(DIST)/$$p.wasm || exit 1; \
+	  wasm-opt -Oz $(WASM_OPT_FEATURES) --strip-debug --strip-producers $$in -o $(DIST)/$$p.wasm || exit 1; \
 	  printf '%-24s %7d bytes (cargo: %d)\n' $$p $$(stat -c %s $(DIST)/$$p.wasm) $$(stat -c %s $$in); \
 	done
 

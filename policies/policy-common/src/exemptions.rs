@@ -50,10 +50,10 @@ impl Exemptions {
         if !name.is_empty() && any(&self.names, name) {
             return Some(format!("object '{name}' is exempt"));
         }
-        if let Some(selector) = self.label_selector.as_ref().filter(|s| !s.is_empty()) {
-            if selector.matches(request.labels()) {
-                return Some("object labels are exempt".to_string());
-            }
+        if let Some(selector) = self.label_selector.as_ref().filter(|s| !s.is_empty())
+            && selector.matches(request.labels())
+        {
+            return Some("object labels are exempt".to_string());
         }
         let user = &request.raw.user_info;
         if !user.username.is_empty() && any(&self.users, &user.username) {
@@ -90,22 +90,48 @@ mod tests {
         let req = Request::new(&raw);
         assert!(Exemptions::default().exempts(&req).is_none());
         for (settings, reason) in [
-            (json!({"namespaces": ["kube-*"]}), "namespace 'kube-system' is exempt"),
-            (json!({"names": ["istio-*"]}), "object 'istio-proxy' is exempt"),
-            (json!({"labelSelector": {"matchLabels": {"exempt": "yes"}}}), "object labels are exempt"),
+            (
+                json!({"namespaces": ["kube-*"]}),
+                "namespace 'kube-system' is exempt",
+            ),
+            (
+                json!({"names": ["istio-*"]}),
+                "object 'istio-proxy' is exempt",
+            ),
+            (
+                json!({"labelSelector": {"matchLabels": {"exempt": "yes"}}}),
+                "object labels are exempt",
+            ),
             (json!({"users": ["alice"]}), "user 'alice' is exempt"),
             (json!({"groups": ["ops"]}), "group 'ops' is exempt"),
         ] {
             assert_eq!(exemptions(settings).exempts(&req).as_deref(), Some(reason));
         }
-        assert!(exemptions(json!({"namespaces": ["kube"], "names": ["istio"], "users": ["bob"]})).exempts(&req).is_none());
-        assert!(exemptions(json!({"labelSelector": {}})).exempts(&req).is_none(), "empty selector exempts nothing");
+        assert!(
+            exemptions(json!({"namespaces": ["kube"], "names": ["istio"], "users": ["bob"]}))
+                .exempts(&req)
+                .is_none()
+        );
+        assert!(
+            exemptions(json!({"labelSelector": {}}))
+                .exempts(&req)
+                .is_none(),
+            "empty selector exempts nothing"
+        );
     }
 
     #[test]
     fn validation() {
-        assert!(exemptions(json!({"namespaces": [""]})).validate("exemptions").unwrap_err().contains("exemptions.namespaces[0]"));
-        assert!(serde_json::from_value::<Exemptions>(json!({"namespace": ["x"]})).is_err(), "typos are refused");
+        assert!(
+            exemptions(json!({"namespaces": [""]}))
+                .validate("exemptions")
+                .unwrap_err()
+                .contains("exemptions.namespaces[0]")
+        );
+        assert!(
+            serde_json::from_value::<Exemptions>(json!({"namespace": ["x"]})).is_err(),
+            "typos are refused"
+        );
         assert!(Exemptions::default().validate("exemptions").is_ok());
     }
 }

@@ -24,7 +24,9 @@ pub fn set(root: &mut Value, pointer: &str, value: Value) -> bool {
         .split('/')
         .map(|t| t.replace("~1", "/").replace("~0", "~"))
         .collect();
-    let (last, parents) = tokens.split_last().expect("split yields at least one token");
+    let (last, parents) = tokens
+        .split_last()
+        .expect("split yields at least one token");
     let mut current = root;
     for token in parents {
         if current.is_null() {
@@ -83,7 +85,11 @@ mod tests {
     #[test]
     fn set_creates_missing_objects_and_keeps_siblings() {
         let mut v = json!({"spec": {"keep": 1}});
-        assert!(set(&mut v, "/spec/template/spec/restartPolicy", json!("Never")));
+        assert!(set(
+            &mut v,
+            "/spec/template/spec/restartPolicy",
+            json!("Never")
+        ));
         assert_eq!(
             v,
             json!({"spec": {"keep": 1, "template": {"spec": {"restartPolicy": "Never"}}}})

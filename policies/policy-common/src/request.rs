@@ -6,7 +6,9 @@ use serde_json::Value;
 
 /// Decodes the `validate` payload. Unlike `ValidationRequest::new`, the error never echoes the
 /// payload: it may hold Secret data.
-pub fn decode<T: Default + DeserializeOwned>(payload: &[u8]) -> Result<ValidationRequest<T>, String> {
+pub fn decode<T: Default + DeserializeOwned>(
+    payload: &[u8],
+) -> Result<ValidationRequest<T>, String> {
     serde_json::from_slice(payload).map_err(|e| {
         format!(
             "cannot decode the validation request at line {} column {}: {}",
@@ -121,7 +123,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[derive(Default, serde::Deserialize)]
+    #[derive(Debug, Default, serde::Deserialize)]
     struct NoSettings {}
 
     #[test]

@@ -40,7 +40,8 @@ impl LabelSelector {
     /// Same checks as the API server's validation of a LabelSelector.
     pub fn validate(&self, field: &str) -> Result<(), String> {
         for (i, req) in self.match_expressions.iter().enumerate() {
-            let needs_values = matches!(req.operator, SelectorOperator::In | SelectorOperator::NotIn);
+            let needs_values =
+                matches!(req.operator, SelectorOperator::In | SelectorOperator::NotIn);
             if needs_values == req.values.is_empty() {
                 return Err(format!(
                     "{field}.matchExpressions[{i}]: operator {:?} {} values",
@@ -61,7 +62,9 @@ impl LabelSelector {
             && self.match_expressions.iter().all(|req| {
                 let value = get(&req.key);
                 match req.operator {
-                    SelectorOperator::In => value.is_some_and(|v| req.values.iter().any(|x| x == v)),
+                    SelectorOperator::In => {
+                        value.is_some_and(|v| req.values.iter().any(|x| x == v))
+                    }
                     SelectorOperator::NotIn => {
                         value.is_none_or(|v| req.values.iter().all(|x| x != v))
                     }
@@ -98,7 +101,9 @@ mod tests {
 
     #[test]
     fn not_in_matches_absent_keys() {
-        let s = selector(json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]}));
+        let s = selector(
+            json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]}),
+        );
         assert!(s.matches(None));
         assert!(s.matches(Some(&json!({"env": "dev"}))));
         assert!(!s.matches(Some(&json!({"env": "prod"}))));
@@ -108,7 +113,15 @@ mod tests {
     fn validation_names_the_field() {
         let s = selector(json!({"matchExpressions": [{"key": "k", "operator": "In"}]}));
         let err = s.validate("exemptions.labelSelector").unwrap_err();
-        assert!(err.contains("exemptions.labelSelector.matchExpressions[0]"), "{err}");
-        assert!(serde_json::from_value::<LabelSelector>(json!({"matchExpressions": [{"key": "k", "operator": "Equals"}]})).is_err());
+        assert!(
+            err.contains("exemptions.labelSelector.matchExpressions[0]"),
+            "{err}"
+        );
+        assert!(
+            serde_json::from_value::<LabelSelector>(
+                json!({"matchExpressions": [{"key": "k", "operator": "Equals"}]})
+            )
+            .is_err()
+        );
     }
 }

@@ -38,7 +38,8 @@ pub fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, String> {
 /// A serde_json error without any quoted input, so that a value from the request (possibly a
 /// secret) never reaches a message.
 pub fn describe_serde_error(e: &serde_json::Error) -> String {
-    let text = strip_position(&e.to_string());
+    let full = e.to_string();
+    let text = strip_position(&full);
     let mut out = String::with_capacity(text.len());
     let mut quoted = false;
     for c in text.chars() {
@@ -70,12 +71,14 @@ mod tests {
 
     #[derive(Deserialize, Debug)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    #[allow(dead_code)] // read through Debug only
     struct Rules {
         env_secrets: Action,
     }
 
     #[derive(Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // read through Debug only
     struct Settings {
         rules: Rules,
         #[serde(default)]
@@ -100,16 +103,24 @@ mod tests {
         let r = run(r#"{"rules": {"envSecrets": "block"}}"#);
         assert!(!r.valid);
         let m = r.message.unwrap();
-        assert!(m.starts_with("rules.envSecrets: unknown variant `block`"), "{m}");
+        assert!(
+            m.starts_with("rules.envSecrets: unknown variant `block`"),
+            "{m}"
+        );
 
         let m = run(r#"{"rules": {"envSecret": "deny"}}"#).message.unwrap();
-        assert!(m.starts_with("rules: unknown field `envSecret`"), "{m}");
+        assert!(
+            m.starts_with("rules.envSecret: unknown field `envSecret`"),
+            "{m}"
+        );
 
-        let m = run(r#"{"rules": {"envSecrets": "deny"}, "max": 11}"#).message.unwrap();
+        let m = run(r#"{"rules": {"envSecrets": "deny"}, "max": 11}"#)
+            .message
+            .unwrap();
         assert_eq!(m, "max: must be at most 10");
 
         assert!(run(r#"{"rules": {"envSecrets": "warn"}}"#).valid);
-        let m = run("[1]").message.unwrap();
+        let m = run("5").message.unwrap();
         assert!(m.starts_with("settings: invalid type"), "{m}");
     }
 

@@ -322,6 +322,12 @@ mod tests {
         assert!(PodSpec::find(WorkloadKind::Pod, &Value::Null).is_none());
         assert!(PodSpec::find(WorkloadKind::Pod, &json!({"spec": "x"})).is_none());
         let odd = json!({"spec": {"containers": "not-a-list"}});
-        assert_eq!(PodSpec::find(WorkloadKind::Pod, &odd).unwrap().containers().count(), 0);
+        assert_eq!(
+            PodSpec::find(WorkloadKind::Pod, &odd)
+                .unwrap()
+                .containers()
+                .count(),
+            0
+        );
     }
 }
