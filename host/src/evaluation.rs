@@ -6,13 +6,15 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::capabilities::{AllowList, CapabilityBackend, Dispatcher};
+use crate::capabilities::{AllowList, CapabilityBackend, CapturedLog, Dispatcher};
 use crate::model::admission_request::NormalisedRequest;
 use crate::model::admission_response::{AdmissionResponse, PolicyMode, post_process};
 use crate::model::document::InputError;
 use crate::model::metadata::PolicyMetadata;
 use crate::model::settings::{Settings, SettingsValidationResponse};
-use crate::runtime::{ExecutionLimits, GuestCallError, PolicyModule, Runtime};
+use crate::runtime::{
+    CapturedOutput, ExecutionLimits, GuestCallError, GuestStdio, PolicyModule, Runtime,
+};
 
 /// kwctl's id for a policy given on the command line.
 pub const CLI_POLICY_ID: &str = "policy-from-cli";
@@ -49,6 +51,8 @@ pub struct PolicyOptions {
     pub allowed_capabilities: AllowList,
     /// Grant the metadata's contextAwareResources (`--allow-context-aware`).
     pub allow_context_aware: bool,
+    /// Collect guest stdout/stderr and `tracing/log` lines instead of printing them.
+    pub capture_guest_output: bool,
 }
 
 impl Default for PolicyOptions {
@@ -60,6 +64,7 @@ impl Default for PolicyOptions {
             limits: ExecutionLimits::default(),
             allowed_capabilities: AllowList::allow_all(),
             allow_context_aware: false,
+            capture_guest_output: false,
         }
     }
 }
@@ -84,6 +89,15 @@ fn settings_call_failure(error: &GuestCallError) -> String {
     )
 }
 
+/// An evaluation's result plus what the guest printed or logged (when captured).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub outcome: Result<Outcome, InitError>,
+    /// Guest stdout/stderr, then its `tracing/log` lines; empty unless
+    /// `capture_guest_output` is set.
+    pub guest_output: String,
+}
+
 pub fn evaluate(
     policy: &Policy,
     options: &PolicyOptions,
@@ -91,14 +105,60 @@ pub fn evaluate(
     settings: &Settings,
     request: &NormalisedRequest,
 ) -> Result<Outcome, InitError> {
+    evaluate_capturing(policy, options, backend, settings, request).outcome
+}
+
+pub fn evaluate_capturing(
+    policy: &Policy,
+    options: &PolicyOptions,
+    backend: Arc<dyn CapabilityBackend>,
+    settings: &Settings,
+    request: &NormalisedRequest,
+) -> Evaluation {
     let granted = match (&policy.metadata, options.allow_context_aware) {
         (Some(metadata), true) => metadata.context_aware_resources.clone(),
         _ => Vec::new(),
     };
-    let dispatcher = Dispatcher::new(options.allowed_capabilities.clone(), granted, backend);
+    let mut dispatcher = Dispatcher::new(options.allowed_capabilities.clone(), granted, backend);
+    let (stdio, log) = if options.capture_guest_output {
+        let log = CapturedLog::default();
+        dispatcher = dispatcher.with_log_capture(log.clone());
+        (GuestStdio::Capture(CapturedOutput::new()), Some(log))
+    } else {
+        (GuestStdio::Inherit, None)
+    };
+    let outcome = run_guest(
+        policy,
+        options,
+        &stdio,
+        Arc::new(dispatcher),
+        settings,
+        request,
+    );
+    let mut guest_output = match &stdio {
+        GuestStdio::Capture(output) => output.contents(),
+        GuestStdio::Inherit => String::new(),
+    };
+    if let Some(log) = log.as_ref().and_then(|l| l.lock().ok()) {
+        guest_output.push_str(&log);
+    }
+    Evaluation {
+        outcome,
+        guest_output,
+    }
+}
+
+fn run_guest(
+    policy: &Policy,
+    options: &PolicyOptions,
+    stdio: &GuestStdio,
+    dispatcher: Arc<Dispatcher>,
+    settings: &Settings,
+    request: &NormalisedRequest,
+) -> Result<Outcome, InitError> {
     let mut instance = policy
         .module
-        .instantiate(options.limits, Arc::new(dispatcher))
+        .instantiate(options.limits, stdio, dispatcher)
         .map_err(|e| InitError(e.message))?;
 
     let settings_json = serde_json::to_vec(settings).expect("settings always serialise");

@@ -57,7 +57,12 @@ pub struct Dispatcher {
     /// empty otherwise.
     granted_resources: Vec<ContextAwareResource>,
     backend: Arc<dyn CapabilityBackend>,
+    /// `tracing/log` lines go here instead of stderr when set.
+    log_capture: Option<CapturedLog>,
 }
+
+/// Guest log lines collected during one evaluation.
+pub type CapturedLog = Arc<std::sync::Mutex<String>>;
 
 impl Dispatcher {
     pub fn new(
@@ -69,7 +74,14 @@ impl Dispatcher {
             allowed_capabilities,
             granted_resources,
             backend,
+            log_capture: None,
         }
+    }
+
+    /// Collects `tracing/log` lines into `capture` instead of printing them.
+    pub fn with_log_capture(mut self, capture: CapturedLog) -> Self {
+        self.log_capture = Some(capture);
+        self
     }
 
     fn is_granted(&self, api_version: &str, kind: &str) -> bool {
@@ -92,7 +104,19 @@ impl HostCallback for Dispatcher {
         }
         if namespace == "tracing" {
             return match operation {
-                "log" => log_guest_event(payload).map(|()| Vec::new()),
+                "log" => {
+                    let line = format_guest_event(payload)?;
+                    match &self.log_capture {
+                        Some(capture) => {
+                            if let Ok(mut log) = capture.lock() {
+                                log.push_str(&line);
+                                log.push('\n');
+                            }
+                        }
+                        None => eprintln!("{line}"),
+                    }
+                    Ok(Vec::new())
+                }
                 _ => Err(format!("unknown operation: {operation}")),
             };
         }
@@ -116,8 +140,8 @@ impl HostCallback for Dispatcher {
     }
 }
 
-/// `tracing/log` (§3.7): one stderr line `policy_log <LEVEL>: <message> {fields}`.
-fn log_guest_event(payload: &[u8]) -> Result<(), String> {
+/// `tracing/log` (§3.7): one line `policy_log <LEVEL>: <message> {fields}`.
+fn format_guest_event(payload: &[u8]) -> Result<String, String> {
     let mut event: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(payload).map_err(|e| e.to_string())?;
     let level = event
@@ -136,15 +160,14 @@ fn log_guest_event(payload: &[u8]) -> Result<(), String> {
     for location in ["file", "line", "column"] {
         event.remove(location);
     }
-    if event.is_empty() {
-        eprintln!("policy_log {level}: {message}");
+    Ok(if event.is_empty() {
+        format!("policy_log {level}: {message}")
     } else {
-        eprintln!(
+        format!(
             "policy_log {level}: {message} {}",
             serde_json::Value::Object(event)
-        );
-    }
-    Ok(())
+        )
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::document::InputError;
 use super::junit::{self, JunitCase};
 use super::suite::{CapabilitySource, Case, Expect, PreparedCase, Suite, looks_like_suite};
 use crate::capabilities::{CapabilityBackend, NoBackend, ReplayBackend};
-use crate::evaluation::{Outcome, Policy, evaluate};
+use crate::evaluation::{Outcome, Policy, PolicyOptions, evaluate_capturing};
 use crate::runtime::Runtime;
 
 pub struct RunnerOptions {
@@ -220,6 +220,35 @@ fn backend_for(source: &CapabilitySource) -> Result<Arc<dyn CapabilityBackend>, 
     Ok(backend)
 }
 
+/// Every piece a planted secret must not leak as: the value and each 8-character window.
+fn secret_pieces(secret: &str) -> Vec<String> {
+    let chars: Vec<char> = secret.chars().collect();
+    let mut pieces = vec![secret.to_owned()];
+    if chars.len() > 8 {
+        pieces.extend(chars.windows(8).map(|w| w.iter().collect::<String>()));
+    }
+    pieces
+}
+
+/// Problems for every planted secret (or piece of one) found in `outputs`.
+fn scan_for_secrets(secrets: &[String], outputs: &[(&str, &str)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (index, secret) in secrets.iter().enumerate().filter(|(_, s)| !s.is_empty()) {
+        'pieces: for piece in secret_pieces(secret) {
+            for (what, text) in outputs {
+                if text.contains(piece.as_str()) {
+                    problems.push(format!(
+                        "planted secret #{} leaked: {piece:?} found in the {what}",
+                        index + 1
+                    ));
+                    break 'pieces;
+                }
+            }
+        }
+    }
+    problems
+}
+
 fn run_prepared(
     suite: &Suite,
     case: &Case,
@@ -230,27 +259,59 @@ fn run_prepared(
         Ok(backend) => backend,
         Err(error) => return expect_host_error(&case.expect, &error),
     };
-    match evaluate(
+    let options = match &prepared.allowed_capabilities {
+        Some(allowed) => &PolicyOptions {
+            allowed_capabilities: allowed.clone(),
+            ..suite.options.clone()
+        },
+        None => &suite.options,
+    };
+    let evaluation = evaluate_capturing(
         policy,
-        &suite.options,
+        options,
         backend,
         &prepared.settings,
         &prepared.request,
-    ) {
-        Err(error) => expect_host_error(&case.expect, &error.to_string()),
-        Ok(Outcome::InvalidSettings(message)) => match &case.expect.invalid_settings {
-            Some(wanted) if message.contains(wanted.as_str()) => Vec::new(),
-            Some(wanted) => vec![format!(
-                "invalidSettings: expected to contain {wanted:?}, got {message:?}"
-            )],
-            None => vec![format!(
-                "settings rejected: Provided settings are not valid: {message}"
-            )],
-        },
-        Ok(Outcome::Response(response)) => {
-            check_response(&case.expect, &response, prepared.request.object.as_ref())
+    );
+    let (mut problems, output_text) = match evaluation.outcome {
+        Err(error) => {
+            let text = error.to_string();
+            (expect_host_error(&case.expect, &text), text)
+        }
+        Ok(Outcome::InvalidSettings(message)) => (
+            match &case.expect.invalid_settings {
+                Some(wanted) if message.contains(wanted.as_str()) => Vec::new(),
+                Some(wanted) => vec![format!(
+                    "invalidSettings: expected to contain {wanted:?}, got {message:?}"
+                )],
+                None => vec![format!(
+                    "settings rejected: Provided settings are not valid: {message}"
+                )],
+            },
+            message,
+        ),
+        Ok(Outcome::Response(response)) => (
+            check_response(&case.expect, &response, prepared.request.object.as_ref()),
+            response.to_json(),
+        ),
+    };
+    problems.extend(scan_for_secrets(
+        &suite.planted_secrets,
+        &[
+            ("response", &output_text),
+            ("guest output", &evaluation.guest_output),
+        ],
+    ));
+    if !problems.is_empty() && !evaluation.guest_output.is_empty() {
+        problems.push("guest output:".to_owned());
+        const SHOWN: usize = 40;
+        let lines: Vec<&str> = evaluation.guest_output.lines().collect();
+        problems.extend(lines.iter().take(SHOWN).map(|l| format!("  | {l}")));
+        if lines.len() > SHOWN {
+            problems.push(format!("  | ... ({} more lines)", lines.len() - SHOWN));
         }
     }
+    problems
 }
 
 fn run_case(suite: &Suite, case: &Case, policy: &Result<Policy, String>) -> CaseResult {
@@ -310,10 +371,18 @@ pub fn run(
     if files.is_empty() {
         return Err(InputError::new("no suite files found"));
     }
-    let suites = files
+    // An unusable suite is reported and skipped; the others still run (exit code 2).
+    let mut broken = Vec::new();
+    let suites: Vec<Suite> = files
         .iter()
-        .map(|f| Suite::load(f, &options.dist_dir))
-        .collect::<Result<Vec<_>, _>>()?;
+        .filter_map(|f| match Suite::load(f, &options.dist_dir) {
+            Ok(suite) => Some(suite),
+            Err(error) => {
+                broken.push(error.to_string());
+                None
+            }
+        })
+        .collect();
 
     // One compiled module per distinct path, compiled in parallel.
     let modules: Vec<PathBuf> = suites
@@ -338,7 +407,13 @@ pub fn run(
         run_case(suite, &suite.cases[c], &policies[&suite.module])
     });
 
-    let mut summary = RunSummary::default();
+    let mut summary = RunSummary {
+        unusable: !broken.is_empty(),
+        ..RunSummary::default()
+    };
+    for error in &broken {
+        println!("ERROR {error}");
+    }
     let mut junit_cases = Vec::new();
     let names: Vec<String> = suites
         .iter()
@@ -374,4 +449,24 @@ pub fn run(
             .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_found_whole_and_in_pieces() {
+        let secrets = vec!["AKIAIOSFODNN7EXAMPLE".to_owned()];
+        assert!(scan_for_secrets(&secrets, &[("response", "all clean")]).is_empty());
+        assert_eq!(
+            scan_for_secrets(
+                &secrets,
+                &[("response", "x"), ("guest output", "key=SFODNN7E...")]
+            ),
+            vec!["planted secret #1 leaked: \"SFODNN7E\" found in the guest output".to_owned()]
+        );
+        assert_eq!(secret_pieces("short").len(), 1);
+        assert_eq!(secret_pieces("123456789").len(), 3);
+    }
 }

@@ -39,8 +39,10 @@ struct SuiteFile {
     timeout_seconds: Option<f64>,
     #[serde(default, rename = "memoryLimitMiB")]
     memory_limit_mib: Option<usize>,
+    #[serde(default, alias = "hostCapabilities")]
+    allowed_host_capabilities: Option<Vec<String>>,
     #[serde(default)]
-    host_capabilities: Option<Vec<String>>,
+    planted_secrets: Vec<String>,
     cases: Vec<CaseFile>,
 }
 
@@ -55,6 +57,9 @@ struct CaseFile {
     world: Option<String>,
     #[serde(default)]
     replay: Option<String>,
+    /// Replaces the suite's allow-list for this case.
+    #[serde(default, alias = "hostCapabilities")]
+    allowed_host_capabilities: Option<Vec<String>>,
     expect: Expect,
 }
 
@@ -110,6 +115,8 @@ pub struct PreparedCase {
     pub request: NormalisedRequest,
     pub settings: Settings,
     pub capabilities: CapabilitySource,
+    /// The case's own host-capability allow-list, if it sets one.
+    pub allowed_capabilities: Option<AllowList>,
 }
 
 pub struct Case {
@@ -122,6 +129,8 @@ pub struct Suite {
     pub path: PathBuf,
     pub module: PathBuf,
     pub options: PolicyOptions,
+    /// Values that must not appear in any output of any case.
+    pub planted_secrets: Vec<String>,
     pub cases: Vec<Case>,
 }
 
@@ -199,7 +208,7 @@ impl Suite {
                     mib * 1024 * 1024
                 }),
         };
-        let allowed_capabilities = match &file.host_capabilities {
+        let allowed_capabilities = match &file.allowed_host_capabilities {
             Some(patterns) => AllowList::parse(patterns)
                 .map_err(|e| InputError::new(format!("suite {origin}: {e}")))?,
             None => AllowList::allow_all(),
@@ -214,6 +223,8 @@ impl Suite {
             limits,
             allowed_capabilities,
             allow_context_aware: file.allow_context_aware,
+            // Suites scan and show guest output instead of interleaving it.
+            capture_guest_output: true,
         };
         let suite_settings =
             settings::from_value(file.settings.clone().unwrap_or(Value::Null), &origin);
@@ -234,6 +245,7 @@ impl Suite {
             path: path.to_path_buf(),
             module,
             options,
+            planted_secrets: file.planted_secrets,
             cases,
         })
     }
@@ -274,9 +286,16 @@ fn prepare_case(
     } else {
         suite_source.clone()?
     };
+    let allowed_capabilities = case
+        .allowed_host_capabilities
+        .as_ref()
+        .map(|patterns| AllowList::parse(patterns))
+        .transpose()
+        .map_err(|e| unusable(format!("case '{}': {e}", case.name)))?;
     Ok(PreparedCase {
         request,
         settings,
         capabilities,
+        allowed_capabilities,
     })
 }

@@ -10,6 +10,7 @@ use wasmtime::{
     ValType,
 };
 use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::DEADLINE_EXCEEDED;
 use super::cache::ModuleCache;
@@ -34,6 +35,40 @@ impl Default for ExecutionLimits {
             timeout: Duration::from_secs(2),
             memory_bytes: 64 * 1024 * 1024,
         }
+    }
+}
+
+/// Where a guest's WASI stdout and stderr go.
+#[derive(Clone, Default)]
+pub enum GuestStdio {
+    /// The host's own stdio, as kwctl (`println!` in a policy reaches the terminal).
+    #[default]
+    Inherit,
+    /// Both streams into one in-memory buffer (suites scan and show it).
+    Capture(CapturedOutput),
+}
+
+/// A bounded in-memory stdout/stderr shared with the guest.
+#[derive(Clone)]
+pub struct CapturedOutput(MemoryOutputPipe);
+
+impl CapturedOutput {
+    /// Writes past this many bytes fail inside the guest instead of growing the host.
+    const CAPACITY: usize = 1024 * 1024;
+
+    pub fn new() -> Self {
+        Self(MemoryOutputPipe::new(Self::CAPACITY))
+    }
+
+    /// Everything written so far (lossy UTF-8).
+    pub fn contents(&self) -> String {
+        String::from_utf8_lossy(&self.0.contents()).into_owned()
+    }
+}
+
+impl Default for CapturedOutput {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -214,9 +249,10 @@ impl PolicyModule {
     pub fn instantiate(
         &self,
         limits: ExecutionLimits,
+        stdio: &GuestStdio,
         callback: Arc<dyn HostCallback>,
     ) -> Result<GuestInstance, GuestCallError> {
-        GuestInstance::new(self, limits, callback)
+        GuestInstance::new(self, limits, stdio, callback)
     }
 }
 
@@ -231,12 +267,18 @@ impl GuestInstance {
     fn new(
         module: &PolicyModule,
         limits: ExecutionLimits,
+        stdio: &GuestStdio,
         callback: Arc<dyn HostCallback>,
     ) -> Result<Self, GuestCallError> {
         let engine = module.pre.module().engine();
+        // kwctl's WasiParams::default(): stdio inherited, no args, env or preopens.
+        let mut wasi = WasiCtxBuilder::new();
+        match stdio {
+            GuestStdio::Inherit => wasi.inherit_stdio(),
+            GuestStdio::Capture(output) => wasi.stdout(output.0.clone()).stderr(output.0.clone()),
+        };
         let data = StoreData {
-            // kwctl's WasiParams::default(): stdio inherited, no args, env or preopens.
-            wasi: WasiCtxBuilder::new().inherit_stdio().build_p1(),
+            wasi: wasi.build_p1(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(limits.memory_bytes)
                 .build(),

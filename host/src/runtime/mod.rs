@@ -11,7 +11,8 @@ mod wapc;
 pub use cache::{ModuleCache, default_cache_dir};
 pub use engine::{EPOCH_TICK, new_engine};
 pub use instance::{
-    ExecutionLimits, GuestCallError, GuestInstance, LoadError, PolicyModule, Runtime,
+    CapturedOutput, ExecutionLimits, GuestCallError, GuestInstance, GuestStdio, LoadError,
+    PolicyModule, Runtime,
 };
 pub use wapc::{HostCallback, WapcState};
 
