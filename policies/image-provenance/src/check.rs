@@ -1,7 +1,7 @@
 //! Walks the containers of a request and applies every rule to each image reference.
 
 use crate::host::Host;
-use crate::provenance::Cache;
+use crate::provenance::{Cache, pinned};
 use crate::rules::{self, DIGEST, PINNING, REFERENCE, REGISTRY, REPOSITORY, SIGNATURE, TAG};
 use crate::settings::{OnUpdate, Settings};
 use policy_common::image::ImageRef;
@@ -143,7 +143,7 @@ impl ContainerCheck<'_, '_> {
         let mut effective = image.clone();
         if s.pinning.enabled && image.digest().is_none() {
             match cache.resolve(host, &image) {
-                Ok(digest) => effective = image.with_digest(&digest),
+                Ok(digest) => effective = pinned(&image, &digest),
                 Err(e) => self.add(PINNING, s.pinning.on_lookup_failure, &image, &e),
             }
         }
@@ -164,7 +164,7 @@ impl ContainerCheck<'_, '_> {
                 }
                 // Once one rule has verified a digest, later rules verify that same content.
                 let target = match &verified {
-                    Some(digest) => effective.with_digest(digest),
+                    Some(digest) => pinned(&effective, digest),
                     None => effective.clone(),
                 };
                 match cache.verify_rule(host, &target, i, rule) {
@@ -177,7 +177,7 @@ impl ContainerCheck<'_, '_> {
             }
             if let Some(digest) = verified.filter(|_| s.signatures.mutate_to_digest && !self.denied)
             {
-                effective = effective.with_digest(&digest);
+                effective = pinned(&effective, &digest);
             }
         }
         (effective != image && !self.denied).then(|| effective.to_string())

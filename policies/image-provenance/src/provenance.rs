@@ -6,6 +6,16 @@ use crate::host::Host;
 use crate::settings::SignatureRule;
 use policy_common::image::{Digest, ImageRef};
 
+/// `image` with `digest`, keeping the tag a runtime would pull: `busybox` pinned is
+/// `docker.io/library/busybox:latest@sha256:…`, not a tagless `busybox@sha256:…`.
+pub fn pinned(image: &ImageRef, digest: &Digest) -> ImageRef {
+    match (image.tag(), image.digest()) {
+        (None, None) => ImageRef::parse(&format!("{image}@{digest}"))
+            .unwrap_or_else(|_| image.with_digest(digest)),
+        _ => image.with_digest(digest),
+    }
+}
+
 /// (reference, signature rule index, verifier index)
 type VerifyKey = (String, usize, usize);
 
@@ -181,6 +191,23 @@ mod tests {
 
     fn image(s: &str) -> ImageRef {
         ImageRef::parse(s).unwrap()
+    }
+
+    #[test]
+    fn pinning_keeps_the_implicit_tag() {
+        let d: Digest = D1.parse().unwrap();
+        assert_eq!(
+            pinned(&image("busybox"), &d).to_string(),
+            format!("docker.io/library/busybox:latest@{D1}")
+        );
+        assert_eq!(
+            pinned(&image("ghcr.io/o/a:1"), &d).to_string(),
+            format!("ghcr.io/o/a:1@{D1}")
+        );
+        assert_eq!(
+            pinned(&image(&format!("a@{D2}")), &d).to_string(),
+            format!("docker.io/library/a@{D1}")
+        );
     }
 
     #[test]
