@@ -4,6 +4,7 @@
 pub mod bindings;
 pub mod effective;
 pub mod matching;
+mod metadata;
 pub mod roles;
 pub mod sensitive;
 pub mod settings;
