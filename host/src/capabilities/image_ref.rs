@@ -1,13 +1,22 @@
 //! Image reference normalisation for world lookups and signature globs.
 //!
-//! TODO: switch to `policy_common::image::ImageRef::parse` once that crate's API is
-//! settled, so policies and host normalise identically. Rules implemented here are the
-//! docker ones: default registry `docker.io`, `library/` for single-name Docker Hub
-//! images, default tag `latest` when neither tag nor digest is given.
+//! Uses `policy_common::image::ImageRef`, so the host and the policies agree on what
+//! `nginx:1.25` means. References it rejects (a world may hold odd keys on purpose) fall
+//! back to the same docker rules applied leniently: default registry `docker.io`,
+//! `library/` for single-name Docker Hub images, `latest` when neither tag nor digest.
+
+use policy_common::image::ImageRef;
 
 /// `registry/repository[:tag][@digest]`.
 pub fn normalise(reference: &str) -> String {
     let reference = reference.trim();
+    match ImageRef::parse(reference) {
+        Ok(image) => image.to_string(),
+        Err(_) => normalise_leniently(reference),
+    }
+}
+
+fn normalise_leniently(reference: &str) -> String {
     let (name, digest) = match reference.split_once('@') {
         Some((name, digest)) => (name, Some(digest)),
         None => (reference, None),
