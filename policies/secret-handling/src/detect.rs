@@ -505,6 +505,45 @@ fn is_path(value: &str) -> bool {
         && !v.contains(char::is_whitespace)
 }
 
+/// Whether `v.parse::<f64>()` would succeed, without pulling the float parser into the module:
+/// an optional sign, then `inf`, `infinity` or `nan` (any case), or digits with at most one `.`
+/// (at least one digit) and an optional exponent `e`/`E` with an optional sign and digits.
+fn is_float(v: &str) -> bool {
+    let b = v.as_bytes();
+    let b = match b.first() {
+        Some(b'+' | b'-') => &b[1..],
+        _ => b,
+    };
+    if [&b"inf"[..], b"infinity", b"nan"]
+        .iter()
+        .any(|w| b.eq_ignore_ascii_case(w))
+    {
+        return true;
+    }
+    let int = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut i = int;
+    let mut frac = 0;
+    if b.get(i) == Some(&b'.') {
+        frac = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        i += 1 + frac;
+    }
+    if int + frac == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exp = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == b.len()
+}
+
 /// A literal with enough length and entropy under a sensitive name.
 fn sensitive_literal(name: &str, value: &str, cfg: &Config<'_>) -> bool {
     let v = value.trim();
@@ -514,7 +553,7 @@ fn sensitive_literal(name: &str, value: &str, cfg: &Config<'_>) -> bool {
         || v.contains("://")
         || is_placeholder(v)
         || is_path(v)
-        || v.parse::<f64>().is_ok()
+        || is_float(v)
         || matches!(v, "true" | "false" | "True" | "False")
     {
         return false;
@@ -745,6 +784,47 @@ mod tests {
             ..CFG
         };
         assert!(scan("X", "AKIAIOSFODNN7EXAMPLE", &cfg).is_none());
+    }
+
+    #[test]
+    fn is_float_agrees_with_the_float_parser() {
+        for v in [
+            "",
+            "+",
+            "-",
+            ".",
+            "e5",
+            "1e",
+            "1e+",
+            "1.5e-3",
+            "1.",
+            ".5",
+            "-.5e2",
+            "1_0",
+            "0x10",
+            "inf",
+            "-Infinity",
+            "NaN",
+            "nAn",
+            "+inf",
+            "infinit",
+            "1e5.0",
+            "1..2",
+            "12345678901234",
+            "1.2.3",
+            "١",
+            "1 ",
+            " 1",
+            "1E+308",
+            "9e9999",
+            "--1",
+            "+-1",
+            "e",
+            "E10",
+            "00.00",
+        ] {
+            assert_eq!(is_float(v), v.parse::<f64>().is_ok(), "{v:?}");
+        }
     }
 
     #[test]

@@ -574,3 +574,31 @@ fn every_workload_kind_is_checked() {
         true
     );
 }
+
+#[test]
+fn bad_settings_in_a_request_are_rejected_without_quoting_values() {
+    let pod_request = request("", "Pod", "CREATE", pod(json!({"containers": []})));
+    // Missing settings: the request itself is malformed.
+    let payload = json!({ "request": pod_request.clone() }).to_string();
+    let out: Value = serde_json::from_slice(&validate(payload.as_bytes()).unwrap()).unwrap();
+    assert_eq!(out["accepted"], false);
+    assert!(message(&out).contains("missing field `settings`"), "{out}");
+    for (settings, want) in [
+        (Value::Null, "settings: invalid type: null"),
+        (
+            json!({"plaintext": {"action": "block"}}),
+            "plaintext.action: unknown variant `block`",
+        ),
+        (json!({"typo": 1}), "unknown field `typo`"),
+        (
+            json!({"plaintext": {"minLength": "Tr0ub4dor&3xq"}}),
+            "plaintext.minLength: invalid type: string \"…\"",
+        ),
+    ] {
+        let r = run(pod_request.clone(), settings);
+        assert_eq!(r["accepted"], false);
+        let m = message(&r);
+        assert!(m.starts_with("cannot decode the validation request"), "{m}");
+        assert!(m.contains(want), "{m} should contain {want}");
+    }
+}
