@@ -3,7 +3,7 @@
 #   make test   fmt check, clippy -D warnings, native tests, host tests, every suite
 
 POLICIES    := secret-handling image-provenance restart-policy rbac-least-privilege
-GUESTS      := $(notdir $(wildcard tests/guests/*))
+GUESTS      := $(notdir $(patsubst %/Cargo.toml,%,$(wildcard tests/guests/*/Cargo.toml)))
 WASM_TARGET := wasm32-wasip1
 WASM_OUT    := target/$(WASM_TARGET)/release
 DIST        := dist
@@ -16,7 +16,7 @@ APT_PACKAGES := binaryen docker-registry
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
                      --enable-mutable-globals --enable-multivalue --enable-reference-types
 
-.PHONY: all setup policies guests host demo test fmt lint unit suites clean
+.PHONY: all setup policies guests host demo test fmt lint unit suites registry artifacthub check-artifacts bench clean
 
 all: demo
 
@@ -32,14 +32,16 @@ setup:
 	   $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	 fi
 
-## policies: every policy in release for wasm32-wasip1, wasm-opt -Oz, into dist/<policy>.wasm
-policies: setup
+## policies: every policy in release for wasm32-wasip1, wasm-opt -Oz, annotated into dist/<policy>.wasm
+policies: setup host
 	$(CARGO) build --locked --release --target $(WASM_TARGET) $(addprefix -p ,$(POLICIES))
-	@mkdir -p $(DIST)
+	@mkdir -p $(DIST) target/wasm-opt
 	@for p in $(POLICIES); do \
 	  in=$(WASM_OUT)/$$(echo $$p | tr - _).wasm; \
-	  wasm-opt -Oz $(WASM_OPT_FEATURES) --strip-debug --strip-producers $$in -o $(DIST)/$$p.wasm || exit 1; \
-	  printf '%-24s %7d bytes (cargo: %d)\n' $$p $$(stat -c %s $(DIST)/$$p.wasm) $$(stat -c %s $$in); \
+	  wasm-opt -Oz $(WASM_OPT_FEATURES) --strip-debug --strip-producers $$in -o target/wasm-opt/$$p.wasm || exit 1; \
+	  $(KWHOST) annotate target/wasm-opt/$$p.wasm -m policies/$$p/metadata.yml -u policies/$$p/README.md \
+	    -o $(DIST)/$$p.wasm || exit 1; \
+	  printf '%-24s %7d bytes annotated (cargo: %d)\n' $$p $$(stat -c %s $(DIST)/$$p.wasm) $$(stat -c %s $$in); \
 	done
 
 ## guests: the hostile test guests used by tests/suites/hostile.yaml
@@ -57,16 +59,31 @@ fmt:
 	$(CARGO) fmt --all -- --check
 
 lint: setup
-	$(CARGO) clippy --locked --workspace --exclude $(firstword $(addprefix guest-,$(GUESTS))) --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked --release --target $(WASM_TARGET) $(addprefix -p ,$(POLICIES)) $(addprefix -p guest-,$(GUESTS)) -- -D warnings
 
 unit:
-	$(CARGO) test --locked --workspace $(addprefix --exclude guest-,$(GUESTS))
+	$(CARGO) test --locked --workspace
 
 suites: policies guests host
-	$(KWHOST) test tests/suites
+	$(KWHOST) test --junit target/junit.xml tests/suites
+
+## registry: push every policy to a real local OCI registry, pull back, compare, replay suites
+registry: policies guests host
+	tests/scripts/registry-roundtrip.sh
+
+## artifacthub: Artifact Hub packages and example manifests, generated from metadata.yml
+artifacthub: host
+	tests/scripts/generate-artifacts.sh write
+
+check-artifacts: policies host
+	tests/scripts/generate-artifacts.sh check
+
+bench: policies
+	$(CARGO) bench --locked -p kwhost --bench policies
 
 ## test: everything CI runs
-test: fmt lint unit suites
+test: fmt lint unit suites registry check-artifacts
 
 clean:
 	$(CARGO) clean

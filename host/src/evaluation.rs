@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::capabilities::{AllowList, CapabilityBackend, CapturedLog, Dispatcher};
+use crate::capabilities::{AllowList, CapabilityBackend, CapturedLog, Dispatcher, NoBackend};
 use crate::model::admission_request::NormalisedRequest;
 use crate::model::admission_response::{AdmissionResponse, PolicyMode, post_process};
 use crate::model::document::InputError;
@@ -200,4 +200,21 @@ fn run_guest(
         options.mode,
         options.allowed_to_mutate,
     )))
+}
+
+/// Calls the guest's `protocol_version` on a fresh instance, as `kwctl annotate` does to fill
+/// `protocolVersion`. Nothing answers host calls: the operation must not need any.
+pub fn protocol_version(policy: &Policy) -> Result<Vec<u8>, InitError> {
+    let dispatcher = Dispatcher::new(AllowList::default(), Vec::new(), Arc::new(NoBackend));
+    let mut instance = policy
+        .module
+        .instantiate(
+            ExecutionLimits::default(),
+            &GuestStdio::Inherit,
+            Arc::new(dispatcher),
+        )
+        .map_err(|e| InitError(e.message))?;
+    instance
+        .call("protocol_version", &[])
+        .map_err(|e| InitError(e.message))
 }

@@ -35,6 +35,52 @@ struct CaseResult {
     failure: Option<String>,
     unusable: bool,
     elapsed: Duration,
+    verdict: Verdict,
+}
+
+/// What the policy decided, for the verdict column and the summary table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    Allowed,
+    Warned,
+    Mutated,
+    Denied,
+    InvalidSettings,
+    HostError,
+}
+
+impl Verdict {
+    const ALL: [Verdict; 6] = [
+        Verdict::Allowed,
+        Verdict::Warned,
+        Verdict::Mutated,
+        Verdict::Denied,
+        Verdict::InvalidSettings,
+        Verdict::HostError,
+    ];
+
+    fn of(response: &AdmissionResponse) -> Self {
+        if !response.allowed {
+            Verdict::Denied
+        } else if response.patch.is_some() {
+            Verdict::Mutated
+        } else if response.warnings.as_ref().is_some_and(|w| !w.is_empty()) {
+            Verdict::Warned
+        } else {
+            Verdict::Allowed
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Verdict::Allowed => "allowed",
+            Verdict::Warned => "warned",
+            Verdict::Mutated => "mutated",
+            Verdict::Denied => "denied",
+            Verdict::InvalidSettings => "invalid-settings",
+            Verdict::HostError => "host-error",
+        }
+    }
 }
 
 /// Expands directories into the suite files they contain (recursively, sorted).
@@ -254,10 +300,10 @@ fn run_prepared(
     case: &Case,
     prepared: &PreparedCase,
     policy: &Policy,
-) -> Vec<String> {
+) -> (Vec<String>, Verdict) {
     let backend = match backend_for(&prepared.capabilities) {
         Ok(backend) => backend,
-        Err(error) => return expect_host_error(&case.expect, &error),
+        Err(error) => return (expect_host_error(&case.expect, &error), Verdict::HostError),
     };
     let options = match &prepared.allowed_capabilities {
         Some(allowed) => &PolicyOptions {
@@ -273,6 +319,11 @@ fn run_prepared(
         &prepared.settings,
         &prepared.request,
     );
+    let verdict = match &evaluation.outcome {
+        Err(_) => Verdict::HostError,
+        Ok(Outcome::InvalidSettings(_)) => Verdict::InvalidSettings,
+        Ok(Outcome::Response(response)) => Verdict::of(response),
+    };
     let (mut problems, output_text) = match evaluation.outcome {
         Err(error) => {
             let text = error.to_string();
@@ -311,21 +362,29 @@ fn run_prepared(
             problems.push(format!("  | ... ({} more lines)", lines.len() - SHOWN));
         }
     }
-    problems
+    (problems, verdict)
 }
 
 fn run_case(suite: &Suite, case: &Case, policy: &Result<Policy, String>) -> CaseResult {
     let started = Instant::now();
-    let (problems, unusable) = match (&case.prepared, policy) {
+    let (problems, unusable, verdict) = match (&case.prepared, policy) {
         (Err(error), _) => {
             let problems = expect_host_error(&case.expect, &error.message);
             let unusable = error.unusable && !problems.is_empty();
-            (problems, unusable)
+            (problems, unusable, Verdict::HostError)
         }
-        (Ok(_), Err(error)) => (expect_host_error(&case.expect, error), false),
-        (Ok(prepared), Ok(policy)) => (run_prepared(suite, case, prepared, policy), false),
+        (Ok(_), Err(error)) => (
+            expect_host_error(&case.expect, error),
+            false,
+            Verdict::HostError,
+        ),
+        (Ok(prepared), Ok(policy)) => {
+            let (problems, verdict) = run_prepared(suite, case, prepared, policy);
+            (problems, false, verdict)
+        }
     };
     CaseResult {
+        verdict,
         failure: (!problems.is_empty()).then(|| problems.join("\n")),
         unusable,
         elapsed: started.elapsed(),
@@ -359,6 +418,31 @@ fn parallel_map<T: Sync, R: Send>(jobs: &[T], work: impl Fn(&T) -> R + Sync) -> 
     });
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// One row per suite: how many cases ended in each verdict, and how many failed.
+fn print_verdict_table(names: &[String], jobs: &[(usize, usize)], results: &[CaseResult]) {
+    let mut rows: BTreeMap<usize, ([usize; 6], usize)> = BTreeMap::new();
+    for (&(s, _), result) in jobs.iter().zip(results) {
+        let row = rows.entry(s).or_default();
+        row.0[result.verdict as usize] += 1;
+        row.1 += usize::from(result.failure.is_some());
+    }
+    let width = names.iter().map(String::len).max().unwrap_or(5).max(5);
+    println!();
+    print!("{:<width$}", "suite");
+    for verdict in Verdict::ALL {
+        print!(" {:>16}", verdict.label());
+    }
+    println!(" {:>6}", "FAILED");
+    for (s, (counts, failed)) in &rows {
+        print!("{:<width$}", names[*s]);
+        for count in counts {
+            print!(" {count:>16}");
+        }
+        println!(" {failed:>6}");
+    }
+    println!();
 }
 
 /// Runs suites, printing one line per case and the final `N passed, N failed`.
@@ -425,12 +509,22 @@ pub fn run(
         match &result.failure {
             None => {
                 summary.passed += 1;
-                println!("ok   {} :: {} ({millis} ms)", names[s], case.name);
+                println!(
+                    "ok   {:<16} {} :: {} ({millis} ms)",
+                    result.verdict.label(),
+                    names[s],
+                    case.name
+                );
             }
             Some(details) => {
                 summary.failed += 1;
                 summary.unusable |= result.unusable;
-                println!("FAIL {} :: {} ({millis} ms)", names[s], case.name);
+                println!(
+                    "FAIL {:<16} {} :: {} ({millis} ms)",
+                    result.verdict.label(),
+                    names[s],
+                    case.name
+                );
                 for line in details.lines() {
                     println!("    {line}");
                 }
@@ -443,6 +537,7 @@ pub fn run(
             failure: result.failure.clone(),
         });
     }
+    print_verdict_table(&names, &jobs, &results);
     println!("{} passed, {} failed", summary.passed, summary.failed);
     if let Some(path) = &options.junit {
         std::fs::write(path, junit::render(&junit_cases))

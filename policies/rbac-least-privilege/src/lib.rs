@@ -4,7 +4,6 @@
 pub mod bindings;
 pub mod effective;
 pub mod matching;
-mod metadata;
 pub mod roles;
 pub mod sensitive;
 pub mod settings;
@@ -31,7 +30,7 @@ pub extern "C" fn wapc_init() {
     );
 }
 
-fn validate(payload: &[u8]) -> wapc_guest::CallResult {
+pub fn validate(payload: &[u8]) -> wapc_guest::CallResult {
     let vr = match decode::<Settings>(payload) {
         Ok(vr) => vr,
         Err(e) => return reject(e),

@@ -1,0 +1,228 @@
+//! `annotate`, `inspect`, `push`, `pull` and `scaffold`: policies as Kubewarden artifacts
+//! (contract §5–§8). The work is in `kwhost-artifact`; this module reads files and flags.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use kwhost_artifact::{
+    ManifestKind, Metadata, OutputFormat, PolicyServerEntry, ProtocolVersion, RegistryAuth,
+};
+
+use super::{CommandError, new_runtime};
+use crate::cli::{
+    AnnotateArgs, ArtifactHubArgs, InspectArgs, ManifestArgs, PolicyServerConfigArgs, PullArgs,
+    PushArgs, ScaffoldArgs, ScaffoldCommand,
+};
+use crate::evaluation::{Policy, protocol_version};
+
+fn unusable(context: impl std::fmt::Display) -> impl FnOnce(anyhow::Error) -> CommandError {
+    move |e| CommandError::Unusable(format!("{context}: {e:#}"))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CommandError> {
+    std::fs::read(path)
+        .map_err(|e| CommandError::Unusable(format!("cannot read {}: {e}", path.display())))
+}
+
+fn read_text(path: &Path) -> Result<String, CommandError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CommandError::Unusable(format!("cannot read {}: {e}", path.display())))
+}
+
+fn write(path: Option<&Path>, bytes: &[u8]) -> Result<(), CommandError> {
+    match path {
+        Some(path) => std::fs::write(path, bytes)
+            .map_err(|e| CommandError::Failed(format!("cannot write {}: {e}", path.display()))),
+        None => {
+            use std::io::Write as _;
+            std::io::stdout()
+                .write_all(bytes)
+                .map_err(|e| CommandError::Failed(format!("cannot write to stdout: {e}")))
+        }
+    }
+}
+
+fn load_metadata(path: &Path) -> Result<Metadata, CommandError> {
+    Metadata::load(path).map_err(unusable(path.display()))
+}
+
+fn settings_yaml(path: Option<&PathBuf>) -> Result<serde_yaml::Value, CommandError> {
+    match path {
+        None => Ok(serde_yaml::Value::Mapping(Default::default())),
+        Some(path) => serde_yaml::from_str(&read_text(path)?).map_err(|e| {
+            CommandError::Unusable(format!("{}: not YAML or JSON: {e}", path.display()))
+        }),
+    }
+}
+
+/// `kwhost annotate`: asks the module for its protocol version (as kwctl does), then embeds
+/// the metadata, replacing any earlier annotation.
+pub fn annotate(args: AnnotateArgs) -> Result<ExitCode, CommandError> {
+    let metadata = load_metadata(&args.metadata_path)?;
+    let usage = args.usage_path.as_deref().map(read_text).transpose()?;
+    let wasm = read(&args.module)?;
+    let runtime = new_runtime()?;
+    let policy = Policy::load(&runtime, &args.module)?;
+    let version = protocol_version(&policy).map_err(|e| {
+        CommandError::Failed(format!(
+            "{}: cannot detect the protocol version: {e}",
+            args.module.display()
+        ))
+    })?;
+    let annotated = kwhost_artifact::annotate(
+        &wasm,
+        &metadata,
+        usage.as_deref(),
+        ProtocolVersion::from_guest_response(&version),
+    )
+    .map_err(unusable(args.module.display()))?;
+    write(Some(&args.output_path), &annotated)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kwhost inspect`: a local file, or a `registry://` reference pulled first.
+pub fn inspect(args: InspectArgs) -> Result<ExitCode, CommandError> {
+    let (bytes, name) = if is_registry_ref(&args.module) {
+        (
+            pull_bytes(&args.module, args.insecure)?,
+            args.module.clone(),
+        )
+    } else {
+        let path = PathBuf::from(args.module.strip_prefix("file://").unwrap_or(&args.module));
+        (read(&path)?, path.display().to_string())
+    };
+    let format = if args.output.as_deref() == Some("yaml") {
+        OutputFormat::Yaml
+    } else {
+        OutputFormat::Pretty
+    };
+    let text = kwhost_artifact::inspect(&bytes, &name, format)
+        .map_err(|e| CommandError::Failed(format!("{e:#}")))?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn is_registry_ref(module: &str) -> bool {
+    module.starts_with("registry://")
+}
+
+fn auth(reference: &str) -> Result<RegistryAuth, CommandError> {
+    kwhost_artifact::oci::registry_auth_for(reference).map_err(unusable("registry credentials"))
+}
+
+fn pull_bytes(reference: &str, insecure: bool) -> Result<Vec<u8>, CommandError> {
+    kwhost_artifact::pull(reference, &auth(reference)?, insecure)
+        .map_err(|e| CommandError::Failed(format!("cannot pull {reference}: {e:#}")))
+}
+
+/// `kwhost push`: refuses an unannotated module; prints the immutable reference.
+pub fn push(args: PushArgs) -> Result<ExitCode, CommandError> {
+    let wasm = read(&args.module)?;
+    let immutable = kwhost_artifact::push(
+        &wasm,
+        &args.reference,
+        &auth(&args.reference)?,
+        args.insecure,
+    )
+    .map_err(|e| CommandError::Failed(format!("cannot push {}: {e:#}", args.reference)))?;
+    if args.output.as_deref() == Some("json") {
+        println!("{}", serde_json::json!({ "immutable_ref": immutable }));
+    } else {
+        println!("Policy successfully pushed: {immutable}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kwhost pull`: the policy's wasm layer, byte for byte.
+pub fn pull(args: PullArgs) -> Result<ExitCode, CommandError> {
+    let bytes = pull_bytes(&args.reference, args.insecure)?;
+    write(Some(&args.output_path), &bytes)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn scaffold(args: ScaffoldArgs) -> Result<ExitCode, CommandError> {
+    match args.command {
+        ScaffoldCommand::Artifacthub(args) => scaffold_artifacthub(args),
+        ScaffoldCommand::Manifest(args) => scaffold_manifest(args),
+        ScaffoldCommand::PolicyServerConfig(args) => scaffold_policy_server_config(args),
+    }
+}
+
+fn scaffold_artifacthub(args: ArtifactHubArgs) -> Result<ExitCode, CommandError> {
+    let metadata = load_metadata(&args.metadata_path)?;
+    let questions = args.questions_path.as_deref().map(read_text).transpose()?;
+    let yaml = kwhost_artifact::artifacthub_pkg(&metadata, questions.as_deref(), &args.created_at)
+        .map_err(unusable(args.metadata_path.display()))?;
+    write(args.output.as_deref(), yaml.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scaffold_manifest(args: ManifestArgs) -> Result<ExitCode, CommandError> {
+    let metadata = load_metadata(&args.metadata_path)?;
+    let settings = settings_yaml(args.settings_path.as_ref())?;
+    let kind = match args.r#type.as_str() {
+        "ClusterAdmissionPolicy" => ManifestKind::ClusterAdmissionPolicy,
+        "AdmissionPolicy" => ManifestKind::AdmissionPolicy,
+        other => {
+            return Err(CommandError::Unusable(format!(
+                "--type: unknown manifest type '{other}' (ClusterAdmissionPolicy or AdmissionPolicy)"
+            )));
+        }
+    };
+    let yaml = kwhost_artifact::scaffold_manifest(
+        &metadata,
+        &args.module,
+        &settings,
+        kind,
+        args.name.as_deref(),
+    )
+    .map_err(unusable(args.metadata_path.display()))?;
+    write(args.output.as_deref(), yaml.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One `policies.yml` for a stand-alone policy-server. Each `--policy` is
+/// `ID=MODULE_REF,METADATA_PATH[,SETTINGS_PATH]`.
+fn scaffold_policy_server_config(args: PolicyServerConfigArgs) -> Result<ExitCode, CommandError> {
+    struct Parsed {
+        id: String,
+        module: String,
+        metadata: Metadata,
+        settings: serde_yaml::Value,
+    }
+    let mut parsed = Vec::new();
+    for spec in &args.policies {
+        let (id, rest) = spec.split_once('=').ok_or_else(|| {
+            CommandError::Unusable(format!(
+                "--policy '{spec}': expected ID=MODULE_REF,METADATA_PATH[,SETTINGS_PATH]"
+            ))
+        })?;
+        let mut parts = rest.split(',');
+        let (Some(module), Some(metadata)) = (parts.next(), parts.next()) else {
+            return Err(CommandError::Unusable(format!(
+                "--policy '{spec}': expected ID=MODULE_REF,METADATA_PATH[,SETTINGS_PATH]"
+            )));
+        };
+        let settings_path = parts.next().map(PathBuf::from);
+        parsed.push(Parsed {
+            id: id.to_owned(),
+            module: module.to_owned(),
+            metadata: load_metadata(Path::new(metadata))?,
+            settings: settings_yaml(settings_path.as_ref())?,
+        });
+    }
+    let entries: Vec<PolicyServerEntry<'_>> = parsed
+        .iter()
+        .map(|p| PolicyServerEntry {
+            id: &p.id,
+            metadata: &p.metadata,
+            module_ref: &p.module,
+            settings: &p.settings,
+            policy_mode: None,
+        })
+        .collect();
+    let yaml = kwhost_artifact::scaffold_policy_server_config(&entries)
+        .map_err(|e| CommandError::Unusable(format!("{e:#}")))?;
+    write(args.output.as_deref(), yaml.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
