@@ -6,16 +6,31 @@ use serde_json::Value;
 
 /// Decodes the `validate` payload. Unlike `ValidationRequest::new`, the error never echoes the
 /// payload: it may hold Secret data.
+///
+/// The settings are first read as a `Value`, then parsed by the same code `validate_settings`
+/// uses ([`crate::settings::parse`]): deserialising `T` from two deserializer types would ship
+/// every settings struct's serde code twice (about 50 KB of wasm for a large settings tree).
 pub fn decode<T: Default + DeserializeOwned>(
     payload: &[u8],
 ) -> Result<ValidationRequest<T>, String> {
-    serde_json::from_slice(payload).map_err(|e| {
+    let raw: ValidationRequest<Value> = serde_json::from_slice(payload).map_err(|e| {
         format!(
             "cannot decode the validation request at line {} column {}: {}",
             e.line(),
             e.column(),
             crate::settings::describe_serde_error(&e)
         )
+    })?;
+    let settings_json = serde_json::to_vec(&raw.settings).map_err(|e| e.to_string())?;
+    let settings = crate::settings::parse::<T>(&settings_json).map_err(|e| {
+        format!(
+            "cannot decode the validation request: {}",
+            crate::settings::redact_quoted(&e)
+        )
+    })?;
+    Ok(ValidationRequest {
+        settings,
+        request: raw.request,
     })
 }
 
@@ -131,7 +146,33 @@ mod tests {
         let payload = br#"{"request": {"object": {"data": {"password": "hunter2-very-secret"}}}, "settings": 5}"#;
         let err = decode::<NoSettings>(payload).unwrap_err();
         assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("settings: invalid type"), "{err}");
+        let err = decode::<NoSettings>(br#"{"request": 7, "settings": {}}"#).unwrap_err();
         assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[derive(Debug, Default, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // read through Debug only
+    struct Strict {
+        mode: crate::Action,
+    }
+
+    #[test]
+    fn settings_errors_name_the_setting_without_values() {
+        let payload = br#"{"request": {}, "settings": {"mode": "hunter2-very-secret"}}"#;
+        let err = decode::<Strict>(payload).unwrap_err();
+        assert!(
+            err.starts_with("cannot decode the validation request: mode: unknown variant `…`"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(decode::<Strict>(br#"{"request": {}, "settings": null}"#).is_err());
+        assert!(decode::<Strict>(br#"{"request": {}}"#).is_err());
+        let ok = decode::<Strict>(br#"{"request": {"uid": "1"}, "settings": {"mode": "warn"}}"#)
+            .unwrap();
+        assert_eq!(ok.settings.mode, crate::Action::Warn);
+        assert_eq!(ok.request.uid, "1");
     }
 
     #[test]

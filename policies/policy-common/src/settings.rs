@@ -38,22 +38,28 @@ pub fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, String> {
 /// A serde_json error without any quoted input, so that a value from the request (possibly a
 /// secret) never reaches a message.
 pub fn describe_serde_error(e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    let text = strip_position(&full);
+    redact_quoted(strip_position(&e.to_string()))
+}
+
+/// Replaces input values quoted in a serde message with `…`: every `"double-quoted"` part, and
+/// the back-quoted value of ``unknown variant `...` ``. Back-quoted field names (``missing field
+/// `settings` ``) are kept: they come from our own types, not from the input.
+pub fn redact_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut quoted = false;
+    let mut open: Option<char> = None;
     for c in text.chars() {
-        match c {
-            '"' if !quoted => {
-                quoted = true;
-                out.push_str("\"…");
+        match open {
+            None if c == '"' || (c == '`' && out.ends_with("variant ")) => {
+                open = Some(c);
+                out.push(c);
+                out.push('…');
             }
-            '"' => {
-                quoted = false;
-                out.push('"');
+            Some(q) if c == q => {
+                open = None;
+                out.push(c);
             }
-            _ if quoted => {}
-            _ => out.push(c),
+            Some(_) => {}
+            None => out.push(c),
         }
     }
     out
@@ -130,5 +136,9 @@ mod tests {
         let d = describe_serde_error(&e);
         assert!(!d.contains("AKIA"), "{d}");
         assert!(d.contains("invalid type"), "{d}");
+        assert_eq!(
+            redact_quoted("unknown variant `hunter2`, expected \"x\"; missing field `a`"),
+            "unknown variant `…`, expected \"…\"; missing field `a`"
+        );
     }
 }

@@ -29,17 +29,11 @@ pub extern "C" fn wapc_init() {
 }
 
 pub fn validate(payload: &[u8]) -> CallResult {
-    // The settings are read as a `Value` and then parsed by the same code as in
-    // `validate_settings`: deserialising `Settings` once per deserializer type would ship every
-    // settings struct's serde code twice.
-    let request = match decode::<Value>(payload) {
+    let request = match decode::<Settings>(payload) {
         Ok(r) => r,
         Err(e) => return reject(e),
     };
-    let settings = match parse_settings(&request.settings) {
-        Ok(s) => s,
-        Err(e) => return reject(e),
-    };
+    let settings = request.settings;
     let settings = &settings;
     let req = Request::new(&request.request);
     if !req.is_create_or_update() || settings.exemptions.exempts(&req).is_some() {
@@ -69,31 +63,6 @@ pub fn validate(payload: &[u8]) -> CallResult {
         }
     }
     report.respond()
-}
-
-/// The `settings` of a `validate` payload. The error has the shape of a request decoding error
-/// and never quotes a value (double-quoted parts are elided, as in `describe_serde_error`).
-fn parse_settings(raw: &Value) -> Result<Settings, String> {
-    policy_common::settings::parse::<Settings>(&serde_json::to_vec(raw).unwrap_or_default())
-        .map_err(|e| {
-            let mut out = String::from("cannot decode the validation request: ");
-            let mut quoted = false;
-            for c in e.chars() {
-                match c {
-                    '"' if !quoted => {
-                        quoted = true;
-                        out.push_str("\"…");
-                    }
-                    '"' => {
-                        quoted = false;
-                        out.push('"');
-                    }
-                    _ if quoted => {}
-                    _ => out.push(c),
-                }
-            }
-            out
-        })
 }
 
 fn check_workload(
