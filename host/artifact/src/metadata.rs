@@ -310,7 +310,8 @@ fn validate_resources(resources: &[String]) -> Result<()> {
     Ok(())
 }
 
-const CAPABILITY_PATHS: &[&str] = &[
+/// Every capability path `"{namespace}/{operation}"` that can be granted (contract §3.6).
+pub const CAPABILITY_PATHS: &[&str] = &[
     "oci/v1/manifest_digest",
     "oci/v1/oci_manifest",
     "oci/v1/oci_manifest_config",

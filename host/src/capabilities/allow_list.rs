@@ -1,19 +1,7 @@
 //! Host-capability allow-list (contract §3.6, KC `host_capabilities.rs`).
 
 /// Every capability path `"{namespace}/{operation}"` that can be granted.
-pub const CAPABILITY_PATHS: &[&str] = &[
-    "oci/v1/manifest_digest",
-    "oci/v1/oci_manifest",
-    "oci/v1/oci_manifest_config",
-    "oci/v1/verify",
-    "oci/v2/verify",
-    "net/v1/dns_lookup_host",
-    "crypto/v1/is_certificate_trusted",
-    "kubernetes/list_resources_by_namespace",
-    "kubernetes/list_resources_all",
-    "kubernetes/get_resource",
-    "kubernetes/can_i",
-];
+pub use kwhost_artifact::metadata::CAPABILITY_PATHS;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Pattern {
