@@ -25,7 +25,7 @@ pub extern "C" fn wapc_init() {
     );
 }
 
-fn validate(payload: &[u8]) -> CallResult {
+pub fn validate(payload: &[u8]) -> CallResult {
     let request = match policy_common::request::decode::<Settings>(payload) {
         Ok(r) => r,
         Err(e) => return policy_common::report::reject(e),

@@ -24,7 +24,7 @@ pub extern "C" fn wapc_init() {
     register_function("protocol_version", protocol_version_guest);
 }
 
-fn validate(payload: &[u8]) -> CallResult {
+pub fn validate(payload: &[u8]) -> CallResult {
     let validation = match decode::<Settings>(payload) {
         Ok(v) => v,
         Err(e) => return reject(e),
