@@ -60,7 +60,6 @@ fmt:
 
 lint: setup
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --locked --release --target $(WASM_TARGET) $(addprefix -p ,$(POLICIES)) $(addprefix -p guest-,$(GUESTS)) -- -D warnings
 
 unit:
 	$(CARGO) test --locked --workspace
