@@ -12,7 +12,9 @@ use policy_common::Request;
 use settings::Settings;
 use wapc_guest::prelude::*;
 
-#[unsafe(no_mangle)]
+// Exported unmangled only in the wasm module, so the four policies link into one native
+// benchmark binary.
+#[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
 pub extern "C" fn wapc_init() {
     register_function("validate", validate);
     register_function(

@@ -14,7 +14,9 @@ use policy_common::{PodSpec, Report, Request, WorkloadKind};
 use settings::Settings;
 use wapc_guest::{CallResult, register_function};
 
-#[unsafe(no_mangle)]
+// Exported unmangled only in the wasm module, so the four policies link into one native
+// benchmark binary.
+#[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
 pub extern "C" fn wapc_init() {
     register_function("validate", validate);
     register_function(
