@@ -47,7 +47,7 @@ fn workspace_policy_metadata_is_publishable() {
         let cfg = scaffold_policy_server_config(&[PolicyServerEntry {
             id: &name,
             metadata: &m,
-            module_ref: "file:///tmp/p.wasm",
+            module_ref: "file:///var/lib/policies/p.wasm",
             settings: &serde_yaml::Value::Null,
             policy_mode: None,
         }])
