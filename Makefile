@@ -82,7 +82,7 @@ bench: policies
 	$(CARGO) bench --locked -p kwhost --bench policies
 
 ## test: everything CI runs
-test: fmt lint unit suites registry check-artifacts
+test: fmt lint unit suites check-artifacts registry
 
 clean:
 	$(CARGO) clean
