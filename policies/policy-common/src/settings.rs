@@ -13,12 +13,17 @@ pub fn validate_settings<T>(payload: &[u8]) -> wapc_guest::CallResult
 where
     T: DeserializeOwned + Validatable,
 {
-    let result = parse::<T>(payload).and_then(|settings| settings.validate());
+    let result = check::<T>(payload);
     let response = SettingsValidationResponse {
         valid: result.is_ok(),
         message: result.err(),
     };
     Ok(serde_json::to_vec(&response)?)
+}
+
+/// Deserialises and validates settings: the verdict of `validate_settings`, for tests too.
+pub fn check<T: DeserializeOwned + Validatable>(payload: &[u8]) -> Result<(), String> {
+    parse::<T>(payload).and_then(|settings| settings.validate())
 }
 
 /// Deserialises settings, reporting the path of the first bad field.

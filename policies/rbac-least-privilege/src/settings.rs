@@ -266,8 +266,7 @@ mod tests {
     use serde_json::json;
 
     fn check(v: serde_json::Value) -> Result<(), String> {
-        policy_common::settings::parse::<Settings>(v.to_string().as_bytes())
-            .and_then(|s| s.validate())
+        policy_common::settings::check::<Settings>(v.to_string().as_bytes())
     }
 
     #[test]
