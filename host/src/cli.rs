@@ -193,6 +193,13 @@ pub struct TestArgs {
     /// Where `policy: NAME` modules are (default: `dist/` at the workspace root).
     #[arg(long, value_name = "DIR")]
     pub dist: Option<PathBuf>,
+    /// Write every case's full outcome (allowed, status, patch, warnings, audit annotations,
+    /// rejected settings or host error) as one JSON object keyed by `suite :: case`.
+    #[arg(long, value_name = "FILE")]
+    pub record_responses: Option<PathBuf>,
+    /// Fail every case whose full outcome differs from a record written by `--record-responses`.
+    #[arg(long, value_name = "FILE")]
+    pub compare_responses: Option<PathBuf>,
 }
 
 impl Cli {

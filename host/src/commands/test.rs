@@ -22,6 +22,8 @@ pub fn execute(args: TestArgs) -> Result<ExitCode, CommandError> {
         &RunnerOptions {
             dist_dir,
             junit: args.junit,
+            record_responses: args.record_responses,
+            compare_responses: args.compare_responses,
         },
     )?;
     Ok(if summary.unusable {

@@ -21,6 +21,10 @@ pub struct RunnerOptions {
     /// Where `policy: NAME` modules live (`<dist>/NAME.wasm`).
     pub dist_dir: PathBuf,
     pub junit: Option<PathBuf>,
+    /// Write every case's full outcome as JSON (the behaviour record).
+    pub record_responses: Option<PathBuf>,
+    /// Compare every case's full outcome with a record written earlier; a difference fails.
+    pub compare_responses: Option<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -33,6 +37,8 @@ pub struct RunSummary {
 
 struct CaseResult {
     failure: Option<String>,
+    /// The full outcome (response, rejected settings or host error), for the behaviour record.
+    outcome: Value,
     unusable: bool,
     elapsed: Duration,
     verdict: Verdict,
@@ -300,10 +306,17 @@ fn run_prepared(
     case: &Case,
     prepared: &PreparedCase,
     policy: &Policy,
-) -> (Vec<String>, Verdict) {
+) -> (Vec<String>, Verdict, Value) {
     let backend = match backend_for(&prepared.capabilities) {
         Ok(backend) => backend,
-        Err(error) => return (expect_host_error(&case.expect, &error), Verdict::HostError),
+        Err(error) => {
+            let outcome = serde_json::json!({ "hostError": error });
+            return (
+                expect_host_error(&case.expect, &error),
+                Verdict::HostError,
+                outcome,
+            );
+        }
     };
     let options = match &prepared.allowed_capabilities {
         Some(allowed) => &PolicyOptions {
@@ -323,6 +336,14 @@ fn run_prepared(
         Err(_) => Verdict::HostError,
         Ok(Outcome::InvalidSettings(_)) => Verdict::InvalidSettings,
         Ok(Outcome::Response(response)) => Verdict::of(response),
+    };
+    let outcome = match &evaluation.outcome {
+        Err(error) => serde_json::json!({ "hostError": error.to_string() }),
+        Ok(Outcome::InvalidSettings(message)) => serde_json::json!({ "invalidSettings": message }),
+        Ok(Outcome::Response(response)) => serde_json::json!({
+            "response": serde_json::to_value(response).unwrap_or(Value::Null),
+            "decodedPatch": response.decoded_patch().transpose().ok().flatten(),
+        }),
     };
     let (mut problems, output_text) = match evaluation.outcome {
         Err(error) => {
@@ -362,29 +383,32 @@ fn run_prepared(
             problems.push(format!("  | ... ({} more lines)", lines.len() - SHOWN));
         }
     }
-    (problems, verdict)
+    (problems, verdict, outcome)
 }
 
 fn run_case(suite: &Suite, case: &Case, policy: &Result<Policy, String>) -> CaseResult {
     let started = Instant::now();
-    let (problems, unusable, verdict) = match (&case.prepared, policy) {
+    let (problems, unusable, verdict, outcome) = match (&case.prepared, policy) {
         (Err(error), _) => {
             let problems = expect_host_error(&case.expect, &error.message);
             let unusable = error.unusable && !problems.is_empty();
-            (problems, unusable, Verdict::HostError)
+            let outcome = serde_json::json!({ "hostError": error.message });
+            (problems, unusable, Verdict::HostError, outcome)
         }
         (Ok(_), Err(error)) => (
             expect_host_error(&case.expect, error),
             false,
             Verdict::HostError,
+            serde_json::json!({ "hostError": error }),
         ),
         (Ok(prepared), Ok(policy)) => {
-            let (problems, verdict) = run_prepared(suite, case, prepared, policy);
-            (problems, false, verdict)
+            let (problems, verdict, outcome) = run_prepared(suite, case, prepared, policy);
+            (problems, false, verdict, outcome)
         }
     };
     CaseResult {
         verdict,
+        outcome,
         failure: (!problems.is_empty()).then(|| problems.join("\n")),
         unusable,
         elapsed: started.elapsed(),
@@ -538,12 +562,70 @@ pub fn run(
         });
     }
     print_verdict_table(&names, &jobs, &results);
+    let record: BTreeMap<String, &Value> = jobs
+        .iter()
+        .zip(&results)
+        .map(|(&(s, c), result)| {
+            (
+                format!("{} :: {}", names[s], suites[s].cases[c].name),
+                &result.outcome,
+            )
+        })
+        .collect();
+    if let Some(path) = &options.record_responses {
+        let json = serde_json::to_string_pretty(&record).unwrap_or_default() + "\n";
+        std::fs::write(path, json)
+            .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if let Some(path) = &options.compare_responses {
+        let differences = compare_with_record(path, &record)?;
+        for line in &differences {
+            println!("CHANGED {line}");
+        }
+        if !differences.is_empty() {
+            println!(
+                "{} case(s) answer differently from the record {}",
+                differences.len(),
+                path.display()
+            );
+            summary.failed += differences.len();
+            summary.passed = summary.passed.saturating_sub(differences.len());
+        }
+    }
     println!("{} passed, {} failed", summary.passed, summary.failed);
     if let Some(path) = &options.junit {
         std::fs::write(path, junit::render(&junit_cases))
             .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(summary)
+}
+
+/// Every case whose outcome differs from the record at `path` (or is missing on either side).
+fn compare_with_record(
+    path: &Path,
+    record: &BTreeMap<String, &Value>,
+) -> Result<Vec<String>, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
+    let expected: BTreeMap<String, Value> = serde_json::from_str(&text)
+        .map_err(|e| InputError::new(format!("{}: not a response record: {e}", path.display())))?;
+    let mut differences = Vec::new();
+    for (key, outcome) in record {
+        match expected.get(key) {
+            None => differences.push(format!("{key}: not in the record")),
+            Some(wanted) if wanted != *outcome => {
+                differences.push(format!("{key}: recorded {wanted}, now {outcome}"));
+            }
+            Some(_) => {}
+        }
+    }
+    differences.extend(
+        expected
+            .keys()
+            .filter(|key| !record.contains_key(*key))
+            .map(|key| format!("{key}: in the record, but no longer run")),
+    );
+    Ok(differences)
 }
 
 #[cfg(test)]
