@@ -16,7 +16,7 @@ APT_PACKAGES := binaryen docker-registry
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
                      --enable-mutable-globals --enable-multivalue --enable-reference-types
 
-.PHONY: all setup policies guests host demo test fmt lint unit suites registry artifacthub check-artifacts bench clean
+.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench clean
 
 all: demo
 
@@ -61,11 +61,19 @@ fmt:
 lint: setup
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
+## structure: no module import cycle in any crate, no Rust source file over 600 lines
+structure:
+	python3 tests/scripts/check-module-cycles.py
+	@long=$$(find policies host tests -name '*.rs' -not -path '*/target/*' | xargs wc -l | awk '$$2 != "total" && $$1 > 600'); \
+	 if [ -n "$$long" ]; then echo "Rust sources over 600 lines:"; echo "$$long"; exit 1; fi
+
 unit:
 	$(CARGO) test --locked --workspace
 
+## suites: every suite, each case's full outcome compared with the behaviour record
+## (rewrite the record with --record-responses only when a change of behaviour is intended)
 suites: policies guests host
-	$(KWHOST) test --junit target/junit.xml tests/suites
+	$(KWHOST) test --junit target/junit.xml --compare-responses tests/baseline/responses.json tests/suites
 
 ## registry: push every policy to a real local OCI registry, pull back, compare, replay suites
 registry: policies guests host
@@ -82,7 +90,7 @@ bench: policies
 	$(CARGO) bench --locked -p kwhost --bench policies
 
 ## test: everything CI runs
-test: fmt lint unit suites check-artifacts registry
+test: fmt structure lint unit suites check-artifacts registry
 
 clean:
 	$(CARGO) clean

@@ -6,7 +6,6 @@
 
 mod allow_list;
 mod field_mask;
-pub mod image_ref;
 mod label_selector;
 mod replay;
 pub mod requests;

@@ -6,9 +6,11 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use policy_common::glob::glob_match;
+use policy_common::image::normalise_leniently as normalise;
+
 use super::CapabilityBackend;
 use super::field_mask::apply_field_masks;
-use super::image_ref::{glob_matches, normalise, without_digest};
 use super::label_selector::{LabelSelector, field_selector_matches};
 use super::requests::{CallbackRequest, SubjectAccessReview};
 
@@ -161,12 +163,12 @@ impl World {
     fn verify(&self, request: &CallbackRequest, image: &str) -> Result<Vec<u8>, String> {
         let oci = self.oci()?;
         let key = normalise(image);
-        let name = without_digest(&key);
+        let name = key.split_once('@').map_or(key.as_str(), |(name, _)| name);
         let entry = oci
             .signatures
             .iter()
             .find(|entry| {
-                glob_matches(&entry.image, name)
+                glob_match(&entry.image, name)
                     && entry
                         .verify_type
                         .as_deref()

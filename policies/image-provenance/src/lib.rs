@@ -3,9 +3,9 @@
 
 pub mod check;
 pub mod host;
-pub mod patterns;
 pub mod provenance;
 pub mod rules;
+pub mod semver;
 pub mod settings;
 
 use policy_common::Request;

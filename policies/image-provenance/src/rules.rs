@@ -1,6 +1,6 @@
 //! The static rules: each returns why a parsed reference violates it, or `None`.
 
-use crate::patterns::is_semver_tag;
+use crate::semver::is_semver_tag;
 use crate::settings::{Digests, Registries, Repositories, Tags};
 use policy_common::glob::glob_match;
 use policy_common::image::ImageRef;

@@ -1,8 +1,8 @@
-//! Policy settings. Patterns are normalised while deserialising (see `patterns`), so a bad
+//! Policy settings. Patterns are normalised while deserialising (see `policy_common::image`), so a bad
 //! pattern is reported with its exact setting path.
 
-use crate::patterns::{HostPattern, ImagePattern, PrefixPattern};
 use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::image::{ImagePattern, RegistryPattern, RepositoryPrefix};
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -50,8 +50,8 @@ impl ImageExemptions {
 pub struct Registries {
     pub action: Action,
     /// When non-empty, only these registries.
-    pub allow: Vec<HostPattern>,
-    pub reject: Vec<HostPattern>,
+    pub allow: Vec<RegistryPattern>,
+    pub reject: Vec<RegistryPattern>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -92,7 +92,7 @@ pub struct Digests {
     pub action: Action,
     pub require: bool,
     /// Repository prefixes that need no digest.
-    pub exempt: Vec<PrefixPattern>,
+    pub exempt: Vec<RepositoryPrefix>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

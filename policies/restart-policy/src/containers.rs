@@ -2,7 +2,6 @@
 //! restartPolicy on other containers) and `container-restart-rules` (`restartPolicyRules`).
 
 use crate::settings::Settings;
-use crate::sidecar_images;
 use crate::values::{Field, RestartPolicy};
 use policy_common::image::ImageRef;
 use policy_common::{Action, Container, ContainerKind, PodSpec, Report};
@@ -95,14 +94,7 @@ fn sidecar_problem(settings: &Settings, c: &Container<'_>) -> Option<String> {
     };
     match ImageRef::parse(image) {
         Err(e) => Some(format!("image '{}': {e}", crate::values::shown(image))),
-        Ok(parsed)
-            if cfg
-                .sidecar_images
-                .iter()
-                .any(|p| sidecar_images::matches(p, &parsed)) =>
-        {
-            None
-        }
+        Ok(parsed) if cfg.sidecar_images.iter().any(|p| p.matches(&parsed)) => None,
         Ok(parsed) => Some(format!(
             "image '{parsed}' is not in containerRestartPolicy.sidecarImages"
         )),

@@ -4,7 +4,6 @@ pub mod containers;
 pub mod jobs;
 pub mod pod;
 pub mod settings;
-pub mod sidecar_images;
 pub mod values;
 
 use kubewarden_policy_sdk::protocol_version_guest;

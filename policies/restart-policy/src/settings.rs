@@ -1,8 +1,8 @@
 //! Settings of the `restart-policy` policy.
 
-use crate::sidecar_images;
 use crate::values::{self, PolicySet, RestartPolicy};
 use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::image::ImagePattern;
 use policy_common::{Action, Exemptions, WorkloadKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -60,7 +60,7 @@ pub struct ContainerSettings {
     /// `false` forbids native sidecars (init containers with `restartPolicy: Always`).
     pub sidecars: bool,
     /// When not empty, only these images may run as native sidecars.
-    pub sidecar_images: Vec<String>,
+    pub sidecar_images: Vec<ImagePattern>,
     pub allow_on_containers: bool,
     pub allow_on_ephemeral_containers: bool,
     pub allow_restart_policy_rules: bool,
@@ -222,10 +222,6 @@ impl Validatable for Settings {
         let containers = &self.container_restart_policy;
         for (i, v) in containers.allowed_values.iter().enumerate() {
             restart_value(&format!("containerRestartPolicy.allowedValues[{i}]"), v)?;
-        }
-        for (i, pattern) in containers.sidecar_images.iter().enumerate() {
-            sidecar_images::validate_pattern(pattern)
-                .map_err(|e| format!("containerRestartPolicy.sidecarImages[{i}]: {e}"))?;
         }
         self.exemptions.validate("exemptions")
     }

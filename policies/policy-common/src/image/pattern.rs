@@ -1,0 +1,288 @@
+//! The patterns settings name images with, normalised once at deserialisation with the rules of
+//! [`super::reference`], so that they are compared with parsed references on the same footing
+//! (`nginx` in a setting means `docker.io/library/nginx`). Invalid patterns fail
+//! deserialisation, so `validate_settings` names the exact setting path.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::reference::{
+    DEFAULT_REGISTRY, Digest, ImageRef, ImageRefError, TAG_LENGTH_MAX, looks_like_registry,
+    official_repository, split_registry, split_tag,
+};
+use crate::glob::{boundary_prefix_match, glob_match, glob_match_segments, host_match};
+
+/// Why a settings pattern is not a valid registry, image or prefix pattern.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("'{0}' is not a registry host[:port] (no scheme, no path)")]
+    NotARegistryHost(String),
+    #[error("'{0}': only a leading '*.' wildcard is allowed in a registry host")]
+    RegistryWildcard(String),
+    #[error("'{0}' is not a registry host (it needs a '.' or a ':port', or must be localhost)")]
+    NoRegistryMarker(String),
+    /// The registry part of an image pattern is not a registry pattern.
+    #[error("'{pattern}': {source}")]
+    Registry {
+        pattern: String,
+        source: Box<PatternError>,
+    },
+    /// A digest, or a whole prefix, that is not a valid reference.
+    #[error("'{pattern}': {source}")]
+    Reference {
+        pattern: String,
+        source: ImageRefError,
+    },
+    #[error("'{0}': tag '{1}' must be [A-Za-z0-9_.-] with optional '*' or '?' globs")]
+    Tag(String, String),
+    #[error(
+        "'{0}': repository must be lower-case (an upper-case repository is never a valid image)"
+    )]
+    UppercaseRepository(String),
+    #[error(
+        "'{0}': repository must be '/'-separated non-empty components of [a-z0-9._-] with optional '*', '**' or '?' globs"
+    )]
+    Repository(String),
+    #[error(
+        "'{0}': a trailing '/' means every repository under an organisation, so it needs one before it (docker.io/myorg/)"
+    )]
+    EmptyOrganisation(String),
+    #[error("'{0}': a repository prefix takes no globs (it matches on '/', ':' or '@' boundaries)")]
+    PrefixGlob(String),
+}
+
+/// Normalises `host[:port]` with the reference parser's rules (lower-case host,
+/// `index.docker.io` is `docker.io`, port without leading zeros), keeping a leading `*.`.
+fn normalise_host(pattern: &str) -> Result<String, PatternError> {
+    let (wildcard, host) = match pattern.strip_prefix("*.") {
+        Some(rest) => ("*.", rest),
+        None => ("", pattern),
+    };
+    if host.contains('/') {
+        return Err(PatternError::NotARegistryHost(pattern.to_owned()));
+    }
+    if host.contains('*') {
+        return Err(PatternError::RegistryWildcard(pattern.to_owned()));
+    }
+    if !looks_like_registry(host) {
+        return Err(PatternError::NoRegistryMarker(pattern.to_owned()));
+    }
+    match ImageRef::parse(&format!("{host}/x")) {
+        Ok(r) => Ok(format!("{wildcard}{}", r.registry())),
+        Err(_) => Err(PatternError::NotARegistryHost(pattern.to_owned())),
+    }
+}
+
+/// A registry host pattern: `registry.corp.example`, `localhost:5000` or `*.corp.example`.
+/// Matched with [`host_match`], never as a string prefix.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct RegistryPattern(String);
+
+impl RegistryPattern {
+    pub fn matches(&self, registry: &str) -> bool {
+        host_match(&self.0, registry)
+    }
+}
+
+impl TryFrom<String> for RegistryPattern {
+    type Error = PatternError;
+    fn try_from(s: String) -> Result<Self, PatternError> {
+        normalise_host(&s).map(RegistryPattern)
+    }
+}
+
+impl fmt::Display for RegistryPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `registry/repository[:tag][@digest]` with globs: the registry as a [`RegistryPattern`], the
+/// repository with `*` inside one path segment and `**` across segments, the tag with `*`/`?`.
+/// Without a tag (and digest) it matches every tag of the repository. A trailing `/` names an
+/// organisation: `docker.io/myorg/` is `docker.io/myorg/**`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ImagePattern {
+    registry: String,
+    path: String,
+    tag: Option<String>,
+    digest: Option<Digest>,
+}
+
+fn valid_glob_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= TAG_LENGTH_MAX
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'*' | b'?'))
+        && !tag.starts_with(['.', '-'])
+}
+
+fn valid_glob_path(path: &str) -> bool {
+    path.split('/').all(|c| {
+        !c.is_empty()
+            && c.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'.' | b'_' | b'-' | b'*' | b'?')
+            })
+    })
+}
+
+impl TryFrom<String> for ImagePattern {
+    type Error = PatternError;
+    fn try_from(s: String) -> Result<Self, PatternError> {
+        let (rest, digest) = match s.split_once('@') {
+            Some((name, d)) => {
+                let digest = d
+                    .parse::<Digest>()
+                    .map_err(|source| PatternError::Reference {
+                        pattern: s.clone(),
+                        source,
+                    })?;
+                (name, Some(digest))
+            }
+            None => (s.as_str(), None),
+        };
+        let (name, tag) = split_tag(rest);
+        if let Some(tag) = tag
+            && !valid_glob_tag(tag)
+        {
+            return Err(PatternError::Tag(s.clone(), tag.to_owned()));
+        }
+        let (registry, path) = match split_registry(name) {
+            (Some(first), path) => {
+                let registry = normalise_host(first).map_err(|e| PatternError::Registry {
+                    pattern: s.clone(),
+                    source: Box::new(e),
+                })?;
+                (registry, path)
+            }
+            (None, path) => (DEFAULT_REGISTRY.to_owned(), path),
+        };
+        let organisation = match path.strip_suffix('/') {
+            Some("") => return Err(PatternError::EmptyOrganisation(s.clone())),
+            Some(org) => Some(org),
+            None => None,
+        };
+        let checked = organisation.unwrap_or(path);
+        if checked.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(PatternError::UppercaseRepository(s.clone()));
+        }
+        if !valid_glob_path(checked) {
+            return Err(PatternError::Repository(s.clone()));
+        }
+        let path = match organisation {
+            Some(org) => format!("{org}/**"),
+            // `**` spans Docker Hub organisations, so it is no official-image name.
+            None if path.contains("**") => path.to_owned(),
+            None => official_repository(&registry, path),
+        };
+        Ok(ImagePattern {
+            registry,
+            path,
+            tag: tag.map(str::to_owned),
+            digest,
+        })
+    }
+}
+
+impl ImagePattern {
+    pub fn matches(&self, image: &ImageRef) -> bool {
+        if !host_match(&self.registry, image.registry())
+            || !glob_match_segments(&self.path, image.repository(), '/')
+        {
+            return false;
+        }
+        if let Some(tag) = &self.tag {
+            // `nginx` is pulled as `latest`, so `nginx:latest` names it; a digest-only reference
+            // has no tag and matches no tagged entry.
+            if !image.effective_tag().is_some_and(|t| glob_match(tag, t)) {
+                return false;
+            }
+        }
+        match &self.digest {
+            Some(d) => image.digest() == Some(d),
+            None => true,
+        }
+    }
+}
+
+impl fmt::Display for ImagePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.path)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A repository prefix matched on a `/`, `:` or `@` boundary against the normalised reference:
+/// `ghcr.io/org` covers `ghcr.io/org/app:1` but not `ghcr.io/organisation/app`; a lone host
+/// covers the registry; `docker.io/myorg/` covers every repository of the organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct RepositoryPrefix(String);
+
+const BOUNDARIES: [char; 3] = ['/', ':', '@'];
+
+impl TryFrom<String> for RepositoryPrefix {
+    type Error = PatternError;
+    fn try_from(s: String) -> Result<Self, PatternError> {
+        if s.contains(['*', '?']) {
+            return Err(PatternError::PrefixGlob(s));
+        }
+        let reference = |text: &str| {
+            ImageRef::parse(text).map_err(|source| PatternError::Reference {
+                pattern: s.clone(),
+                source,
+            })
+        };
+        // A lone host (`ghcr.io`, `localhost:5000`) is a registry prefix.
+        let lone_host = !s.contains('/')
+            && match s.split_once(':') {
+                Some((host, port)) => {
+                    looks_like_registry(host) && port.bytes().all(|b| b.is_ascii_digit())
+                }
+                None => looks_like_registry(&s),
+            };
+        if lone_host {
+            return normalise_host(&s).map(RepositoryPrefix);
+        }
+        // An organisation: normalised as the name of a repository inside it.
+        if let Some(org) = s.strip_suffix('/') {
+            if org.is_empty() || (!org.contains('/') && looks_like_registry(org)) {
+                return Err(PatternError::EmptyOrganisation(s));
+            }
+            let inside = reference(&format!("{org}/x"))?;
+            let name = inside.name();
+            return Ok(RepositoryPrefix(format!("{}/", &name[..name.len() - 2])));
+        }
+        // Anything else is normalised like a reference (`nginx` is `docker.io/library/nginx`).
+        let image = reference(&s)?;
+        let prefix = match (image.tag(), image.digest()) {
+            (None, None) => image.name(),
+            _ => image.to_string(),
+        };
+        Ok(RepositoryPrefix(prefix))
+    }
+}
+
+impl RepositoryPrefix {
+    pub fn matches(&self, image: &ImageRef) -> bool {
+        boundary_prefix_match(&self.0, &image.to_string(), &BOUNDARIES)
+    }
+}
+
+impl fmt::Display for RepositoryPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
