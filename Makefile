@@ -12,6 +12,10 @@ CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: wasm-opt (binaryen), a real OCI registry (docker-registry).
 APT_PACKAGES := binaryen docker-registry
+# Size passes: duplicate and similar functions (serde's monomorphised visitors) merged before
+# and after -Oz, which alone leaves them apart; about 2 KB less per module than -Oz alone.
+WASM_OPT_PASSES := --duplicate-function-elimination --merge-similar-functions -Oz --converge \
+                   --merge-similar-functions -Oz
 # rustc's wasm32 default features; older binaryen does not read them from the module.
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
                      --enable-mutable-globals --enable-multivalue --enable-reference-types
@@ -32,13 +36,13 @@ setup:
 	   $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	 fi
 
-## policies: every policy in release for wasm32-wasip1, wasm-opt -Oz, annotated into dist/<policy>.wasm
+## policies: every policy in release for wasm32-wasip1, wasm-opt (size passes), annotated into dist/<policy>.wasm
 policies: setup host
 	$(CARGO) build --locked --release --target $(WASM_TARGET) $(addprefix -p ,$(POLICIES))
 	@mkdir -p $(DIST) target/wasm-opt
 	@for p in $(POLICIES); do \
 	  in=$(WASM_OUT)/$$(echo $$p | tr - _).wasm; \
-	  wasm-opt -Oz $(WASM_OPT_FEATURES) --strip-debug --strip-producers $$in -o target/wasm-opt/$$p.wasm || exit 1; \
+	  wasm-opt $(WASM_OPT_PASSES) $(WASM_OPT_FEATURES) --strip-debug --strip-producers $$in -o target/wasm-opt/$$p.wasm || exit 1; \
 	  $(KWHOST) annotate target/wasm-opt/$$p.wasm -m policies/$$p/metadata.yml -u policies/$$p/README.md \
 	    -o $(DIST)/$$p.wasm || exit 1; \
 	  printf '%-24s %7d bytes annotated (cargo: %d)\n' $$p $$(stat -c %s $(DIST)/$$p.wasm) $$(stat -c %s $$in); \

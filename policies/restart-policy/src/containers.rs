@@ -3,7 +3,7 @@
 
 use crate::settings::Settings;
 use crate::values::{Field, RestartPolicy};
-use policy_common::image::ImageRef;
+use policy_common::image::{ImagePattern, ImageRef};
 use policy_common::{Action, Container, ContainerKind, PodSpec, Report};
 use serde_json::Value;
 
@@ -94,7 +94,14 @@ fn sidecar_problem(settings: &Settings, c: &Container<'_>) -> Option<String> {
     };
     match ImageRef::parse(image) {
         Err(e) => Some(format!("image '{}': {e}", crate::values::shown(image))),
-        Ok(parsed) if cfg.sidecar_images.iter().any(|p| p.matches(&parsed)) => None,
+        Ok(parsed)
+            if cfg
+                .sidecar_images
+                .iter()
+                .any(|p| ImagePattern::parse(p).is_ok_and(|p| p.matches(&parsed))) =>
+        {
+            None
+        }
         Ok(parsed) => Some(format!(
             "image '{parsed}' is not in containerRestartPolicy.sidecarImages"
         )),

@@ -59,8 +59,10 @@ pub struct ContainerSettings {
     pub allowed_values: Vec<String>,
     /// `false` forbids native sidecars (init containers with `restartPolicy: Always`).
     pub sidecars: bool,
-    /// When not empty, only these images may run as native sidecars.
-    pub sidecar_images: Vec<ImagePattern>,
+    /// When not empty, only these images may run as native sidecars: image patterns, kept as
+    /// written and parsed where they are matched (a `Vec<ImagePattern>` would link a second
+    /// sequence deserialiser into the module).
+    pub sidecar_images: Vec<String>,
     pub allow_on_containers: bool,
     pub allow_on_ephemeral_containers: bool,
     pub allow_restart_policy_rules: bool,
@@ -222,6 +224,10 @@ impl Validatable for Settings {
         let containers = &self.container_restart_policy;
         for (i, v) in containers.allowed_values.iter().enumerate() {
             restart_value(&format!("containerRestartPolicy.allowedValues[{i}]"), v)?;
+        }
+        for (i, pattern) in containers.sidecar_images.iter().enumerate() {
+            ImagePattern::parse(pattern)
+                .map_err(|e| format!("containerRestartPolicy.sidecarImages[{i}]: {e}"))?;
         }
         self.exemptions.validate("exemptions")
     }

@@ -19,7 +19,7 @@
 mod pattern;
 mod reference;
 
-pub use pattern::{ImagePattern, PatternError, RegistryPattern, RepositoryPrefix};
+pub use pattern::{ImagePattern, PatternError, PatternReason, RegistryPattern, RepositoryPrefix};
 pub use reference::{Digest, ImageRef, ImageRefError, normalise_leniently};
 
 #[cfg(test)]

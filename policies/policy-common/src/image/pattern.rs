@@ -9,47 +9,58 @@ use serde::Deserialize;
 
 use super::reference::{
     DEFAULT_REGISTRY, Digest, ImageRef, ImageRefError, TAG_LENGTH_MAX, looks_like_registry,
-    official_repository, split_registry, split_tag,
+    normalise_registry, official_repository, split_registry, split_tag,
 };
 use crate::glob::{boundary_prefix_match, glob_match, glob_match_segments, host_match};
 
-/// Why a settings pattern is not a valid registry, image or prefix pattern.
+/// Why a settings pattern is not a valid registry, image or prefix pattern: the pattern as
+/// written and the reason. (One struct rather than one variant per message keeps the formatting
+/// code small in every wasm module.)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PatternError {
-    #[error("'{0}' is not a registry host[:port] (no scheme, no path)")]
-    NotARegistryHost(String),
-    #[error("'{0}': only a leading '*.' wildcard is allowed in a registry host")]
-    RegistryWildcard(String),
-    #[error("'{0}' is not a registry host (it needs a '.' or a ':port', or must be localhost)")]
-    NoRegistryMarker(String),
+#[error("'{pattern}'{reason}")]
+pub struct PatternError {
+    pub pattern: String,
+    pub reason: PatternReason,
+}
+
+/// The reason of a [`PatternError`], written after the quoted pattern.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternReason {
+    #[error(" is not a registry host[:port] (no scheme, no path)")]
+    NotARegistryHost,
+    #[error(": only a leading '*.' wildcard is allowed in a registry host")]
+    RegistryWildcard,
+    #[error(" is not a registry host (it needs a '.' or a ':port', or must be localhost)")]
+    NoRegistryMarker,
     /// The registry part of an image pattern is not a registry pattern.
-    #[error("'{pattern}': {source}")]
-    Registry {
-        pattern: String,
-        source: Box<PatternError>,
-    },
+    #[error(": {0}")]
+    Registry(Box<PatternError>),
     /// A digest, or a whole prefix, that is not a valid reference.
-    #[error("'{pattern}': {source}")]
-    Reference {
-        pattern: String,
-        source: ImageRefError,
-    },
-    #[error("'{0}': tag '{1}' must be [A-Za-z0-9_.-] with optional '*' or '?' globs")]
-    Tag(String, String),
+    #[error(": {0}")]
+    Reference(ImageRefError),
+    #[error(": tag '{0}' must be [A-Za-z0-9_.-] with optional '*' or '?' globs")]
+    Tag(String),
+    #[error(": repository must be lower-case (an upper-case repository is never a valid image)")]
+    UppercaseRepository,
     #[error(
-        "'{0}': repository must be lower-case (an upper-case repository is never a valid image)"
+        ": repository must be '/'-separated non-empty components of [a-z0-9._-] with optional '*', '**' or '?' globs"
     )]
-    UppercaseRepository(String),
+    Repository,
     #[error(
-        "'{0}': repository must be '/'-separated non-empty components of [a-z0-9._-] with optional '*', '**' or '?' globs"
+        ": a trailing '/' means every repository under an organisation, so it needs one before it (docker.io/myorg/)"
     )]
-    Repository(String),
-    #[error(
-        "'{0}': a trailing '/' means every repository under an organisation, so it needs one before it (docker.io/myorg/)"
-    )]
-    EmptyOrganisation(String),
-    #[error("'{0}': a repository prefix takes no globs (it matches on '/', ':' or '@' boundaries)")]
-    PrefixGlob(String),
+    EmptyOrganisation,
+    #[error(": a repository prefix takes no globs (it matches on '/', ':' or '@' boundaries)")]
+    PrefixGlob,
+}
+
+impl PatternReason {
+    fn of(self, pattern: &str) -> PatternError {
+        PatternError {
+            pattern: pattern.to_owned(),
+            reason: self,
+        }
+    }
 }
 
 /// Normalises `host[:port]` with the reference parser's rules (lower-case host,
@@ -60,17 +71,17 @@ fn normalise_host(pattern: &str) -> Result<String, PatternError> {
         None => ("", pattern),
     };
     if host.contains('/') {
-        return Err(PatternError::NotARegistryHost(pattern.to_owned()));
+        return Err(PatternReason::NotARegistryHost.of(pattern));
     }
     if host.contains('*') {
-        return Err(PatternError::RegistryWildcard(pattern.to_owned()));
+        return Err(PatternReason::RegistryWildcard.of(pattern));
     }
     if !looks_like_registry(host) {
-        return Err(PatternError::NoRegistryMarker(pattern.to_owned()));
+        return Err(PatternReason::NoRegistryMarker.of(pattern));
     }
-    match ImageRef::parse(&format!("{host}/x")) {
-        Ok(r) => Ok(format!("{wildcard}{}", r.registry())),
-        Err(_) => Err(PatternError::NotARegistryHost(pattern.to_owned())),
+    match normalise_registry(host) {
+        Ok(registry) => Ok(format!("{wildcard}{registry}")),
+        Err(_) => Err(PatternReason::NotARegistryHost.of(pattern)),
     }
 }
 
@@ -135,50 +146,53 @@ fn valid_glob_path(path: &str) -> bool {
 impl TryFrom<String> for ImagePattern {
     type Error = PatternError;
     fn try_from(s: String) -> Result<Self, PatternError> {
+        ImagePattern::parse(&s)
+    }
+}
+
+impl ImagePattern {
+    /// Parses and normalises an image pattern (see the type's documentation).
+    pub fn parse(s: &str) -> Result<Self, PatternError> {
         let (rest, digest) = match s.split_once('@') {
             Some((name, d)) => {
                 let digest = d
                     .parse::<Digest>()
-                    .map_err(|source| PatternError::Reference {
-                        pattern: s.clone(),
-                        source,
-                    })?;
+                    .map_err(|e| PatternReason::Reference(e).of(s))?;
                 (name, Some(digest))
             }
-            None => (s.as_str(), None),
+            None => (s, None),
         };
         let (name, tag) = split_tag(rest);
         if let Some(tag) = tag
             && !valid_glob_tag(tag)
         {
-            return Err(PatternError::Tag(s.clone(), tag.to_owned()));
+            return Err(PatternReason::Tag(tag.to_owned()).of(s));
         }
         let (registry, path) = match split_registry(name) {
             (Some(first), path) => {
-                let registry = normalise_host(first).map_err(|e| PatternError::Registry {
-                    pattern: s.clone(),
-                    source: Box::new(e),
-                })?;
+                let registry = normalise_host(first)
+                    .map_err(|e| PatternReason::Registry(Box::new(e)).of(s))?;
                 (registry, path)
             }
             (None, path) => (DEFAULT_REGISTRY.to_owned(), path),
         };
         let organisation = match path.strip_suffix('/') {
-            Some("") => return Err(PatternError::EmptyOrganisation(s.clone())),
+            Some("") => return Err(PatternReason::EmptyOrganisation.of(s)),
             Some(org) => Some(org),
             None => None,
         };
         let checked = organisation.unwrap_or(path);
         if checked.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(PatternError::UppercaseRepository(s.clone()));
+            return Err(PatternReason::UppercaseRepository.of(s));
         }
         if !valid_glob_path(checked) {
-            return Err(PatternError::Repository(s.clone()));
+            return Err(PatternReason::Repository.of(s));
         }
         let path = match organisation {
             Some(org) => format!("{org}/**"),
-            // `**` spans Docker Hub organisations, so it is no official-image name.
-            None if path.contains("**") => path.to_owned(),
+            // `**` spans Docker Hub organisations, so it is no official-image name. (A byte scan:
+            // a substring search would link the two-way searcher into every module.)
+            None if path.as_bytes().windows(2).any(|w| w == b"**") => path.to_owned(),
             None => official_repository(&registry, path),
         };
         Ok(ImagePattern {
@@ -188,9 +202,7 @@ impl TryFrom<String> for ImagePattern {
             digest,
         })
     }
-}
 
-impl ImagePattern {
     pub fn matches(&self, image: &ImageRef) -> bool {
         if !host_match(&self.registry, image.registry())
             || !glob_match_segments(&self.path, image.repository(), '/')
@@ -237,14 +249,10 @@ impl TryFrom<String> for RepositoryPrefix {
     type Error = PatternError;
     fn try_from(s: String) -> Result<Self, PatternError> {
         if s.contains(['*', '?']) {
-            return Err(PatternError::PrefixGlob(s));
+            return Err(PatternReason::PrefixGlob.of(&s));
         }
-        let reference = |text: &str| {
-            ImageRef::parse(text).map_err(|source| PatternError::Reference {
-                pattern: s.clone(),
-                source,
-            })
-        };
+        let reference =
+            |text: &str| ImageRef::parse(text).map_err(|e| PatternReason::Reference(e).of(&s));
         // A lone host (`ghcr.io`, `localhost:5000`) is a registry prefix.
         let lone_host = !s.contains('/')
             && match s.split_once(':') {
@@ -259,7 +267,7 @@ impl TryFrom<String> for RepositoryPrefix {
         // An organisation: normalised as the name of a repository inside it.
         if let Some(org) = s.strip_suffix('/') {
             if org.is_empty() || (!org.contains('/') && looks_like_registry(org)) {
-                return Err(PatternError::EmptyOrganisation(s));
+                return Err(PatternReason::EmptyOrganisation.of(&s));
             }
             let inside = reference(&format!("{org}/x"))?;
             let name = inside.name();
