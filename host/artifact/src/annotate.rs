@@ -93,8 +93,7 @@ pub fn read_metadata(wasm_bytes: &[u8]) -> Result<Option<Metadata>> {
             payload.context("cannot parse the WebAssembly module")?
             && reader.name() == METADATA_SECTION
         {
-            let m = serde_json::from_slice(reader.data())
-                .context("cannot parse the io.kubewarden.metadata section")?;
+            let m = Metadata::from_json_slice(reader.data(), "the io.kubewarden.metadata section")?;
             return Ok(Some(m));
         }
     }

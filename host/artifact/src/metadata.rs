@@ -1,19 +1,31 @@
-//! The Kubewarden policy metadata model (`metadata.yml`, contract §5.1).
+//! The Kubewarden policy metadata model (docs/protocol.md §5.1), the only one of the
+//! workspace: `metadata.yml` for annotate, inspect and Artifact Hub, and the embedded
+//! `io.kubewarden.metadata` section the host reads.
 //!
-//! Field names, defaults and validation follow kwctl's `policy_metadata.rs`:
-//! camelCase keys, `mutating` required (no serde default), `backgroundAudit`
-//! defaulting to `true`, `executionMode` to `kubewarden-wapc`, `policyType` to
-//! `kubernetes`, `contextAwareResources` to `[]`. Unknown keys are ignored
-//! (legacy `contextAware: false` in old files still loads).
+//! Field names, defaults and validation follow Kubewarden's `policy-evaluator`
+//! (`crates/policy-evaluator/src/policy_metadata.rs`): camelCase keys, `rules` and
+//! `mutating` required, `backgroundAudit` defaulting to `true`, `executionMode` to
+//! `kubewarden-wapc`, `policyType` to `kubernetes`, `contextAwareResources` to `[]`.
+//! Unknown keys are ignored (legacy `contextAware: false` in old files still loads).
+//!
+//! Two ways in:
+//! - strict, for `metadata.yml` and `inspect`: [`Metadata::load`], [`Metadata::from_yaml_str`],
+//!   [`Metadata::from_json_slice`] require `rules` and `mutating`; [`Metadata::validate`] then
+//!   checks what kwctl checks;
+//! - lenient, for the host: [`Metadata::from_section`] defaults every missing field, since a
+//!   module's section only has to say what the host needs (context-aware resources).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-/// Annotation keys (KC `policy-evaluator/src/constants.rs`).
+pub use crate::host_capabilities::CAPABILITY_PATHS;
+pub use crate::validation::{ValidationError, validate_host_capability};
+
+/// Annotation keys (Kubewarden's `policy-evaluator`, `crates/policy-evaluator/src/constants.rs`).
 pub mod annotations {
     pub const TITLE: &str = "io.kubewarden.policy.title";
     pub const VERSION: &str = "io.kubewarden.policy.version";
@@ -73,7 +85,9 @@ pub struct ContextAwareResource {
 pub enum ProtocolVersion {
     #[serde(rename = "v1")]
     V1,
+    /// Also what any other text reads as.
     #[default]
+    #[serde(other)]
     Unknown,
 }
 
@@ -134,54 +148,131 @@ impl fmt::Display for PolicyType {
     }
 }
 
-fn default_true() -> bool {
-    true
-}
-
 /// Policy metadata, as written in `metadata.yml` and embedded (compact JSON)
 /// in the `io.kubewarden.metadata` custom section.
+///
+/// Every field has a default so that the lenient reading can fill it; the strict
+/// readings check for `rules` and `mutating` first.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct Metadata {
     /// Set by `annotate`, never by authors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol_version: Option<ProtocolVersion>,
+    /// Required in strict readings.
     pub rules: Vec<Rule>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
-    /// Required: there is deliberately no serde default.
+    /// Required in strict readings: authors must say it, kwctl has no default either.
     pub mutating: bool,
-    #[serde(default = "default_true")]
     pub background_audit: bool,
-    #[serde(default)]
     pub execution_mode: ExecutionMode,
-    #[serde(default)]
     pub policy_type: PolicyType,
-    #[serde(default)]
     pub context_aware_resources: BTreeSet<ContextAwareResource>,
-    /// Self-reported host capability patterns (§3.6), top level.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Self-reported host capability patterns (docs/protocol.md §3.6), top level.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub host_capabilities: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum_kubewarden_version: Option<String>,
 }
 
+impl Default for Metadata {
+    /// What a lenient reading assumes for missing fields.
+    fn default() -> Self {
+        Self {
+            protocol_version: None,
+            rules: Vec::new(),
+            annotations: None,
+            mutating: false,
+            background_audit: true,
+            execution_mode: ExecutionMode::default(),
+            policy_type: PolicyType::default(),
+            context_aware_resources: BTreeSet::new(),
+            host_capabilities: None,
+            minimum_kubewarden_version: None,
+        }
+    }
+}
+
+/// The fields a strict reading requires; serde names the first one missing.
+#[derive(Deserialize)]
+struct RequiredFields {
+    #[allow(dead_code)]
+    rules: IgnoredAny,
+    #[allow(dead_code)]
+    mutating: IgnoredAny,
+}
+
+/// Why metadata cannot be read or used; every message names its origin.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataError {
+    #[error("cannot read {path}: {reason}")]
+    Read {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    #[error("invalid metadata file {origin}: cannot parse policy metadata: {reason}")]
+    Yaml {
+        origin: String,
+        reason: serde_yaml::Error,
+    },
+    #[error("{origin}: cannot parse policy metadata: {reason}")]
+    Json {
+        origin: String,
+        reason: serde_json::Error,
+    },
+    #[error("invalid metadata file {origin}: {reason}")]
+    Invalid {
+        origin: String,
+        reason: ValidationError,
+    },
+}
+
 impl Metadata {
-    /// Parses `metadata.yml` content (YAML; JSON is YAML too). Does not validate.
-    pub fn from_yaml_str(yaml: &str) -> Result<Metadata> {
-        serde_yaml::from_str(yaml).context("cannot parse policy metadata")
+    /// Parses `metadata.yml` content (YAML; JSON is YAML too); `rules` and `mutating`
+    /// are required. Does not validate. `origin` names the text in errors.
+    pub fn from_yaml_str_in(yaml: &str, origin: &str) -> Result<Metadata, MetadataError> {
+        let yaml_error = |reason| MetadataError::Yaml {
+            origin: origin.to_owned(),
+            reason,
+        };
+        serde_yaml::from_str::<RequiredFields>(yaml).map_err(yaml_error)?;
+        serde_yaml::from_str(yaml).map_err(yaml_error)
+    }
+
+    /// [`Metadata::from_yaml_str_in`] for text that has no better name than "metadata.yml".
+    pub fn from_yaml_str(yaml: &str) -> Result<Metadata, MetadataError> {
+        Self::from_yaml_str_in(yaml, "metadata.yml")
+    }
+
+    /// Strict reading of embedded JSON (`inspect`, like kwctl's `Metadata::from_contents`).
+    pub fn from_json_slice(json: &[u8], origin: &str) -> Result<Metadata, MetadataError> {
+        let json_error = |reason| MetadataError::Json {
+            origin: origin.to_owned(),
+            reason,
+        };
+        serde_json::from_slice::<RequiredFields>(json).map_err(json_error)?;
+        serde_json::from_slice(json).map_err(json_error)
+    }
+
+    /// Lenient reading of a module's `io.kubewarden.metadata` section, as the host does:
+    /// unknown keys are ignored and missing fields take their defaults.
+    pub fn from_section(bytes: &[u8]) -> Result<Metadata, serde_json::Error> {
+        serde_json::from_slice(bytes)
     }
 
     /// Reads and parses a `metadata.yml` file, then runs [`Metadata::validate`].
-    pub fn load(path: impl AsRef<Path>) -> Result<Metadata> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Metadata, MetadataError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let metadata = Metadata::from_yaml_str(&text)
-            .with_context(|| format!("invalid metadata file {}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|reason| MetadataError::Read {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        let origin = path.display().to_string();
+        let metadata = Metadata::from_yaml_str_in(&text, &origin)?;
         metadata
             .validate()
-            .with_context(|| format!("invalid metadata file {}", path.display()))?;
+            .map_err(|reason| MetadataError::Invalid { origin, reason })?;
         Ok(metadata)
     }
 
@@ -197,149 +288,21 @@ impl Metadata {
     /// every rule list non-empty, `*` alone in its list, Kubernetes'
     /// resource/subresource wildcard rules, non-empty context-aware resource
     /// fields, known host-capability patterns, semver minimum version.
-    pub fn validate(&self) -> Result<()> {
-        for (i, rule) in self.rules.iter().enumerate() {
-            validate_rule(rule).with_context(|| format!("rules[{i}] is invalid"))?;
-        }
-        for r in &self.context_aware_resources {
-            if r.api_version.is_empty() || r.kind.is_empty() {
-                bail!("contextAwareResources: apiVersion and kind must not be empty");
-            }
-        }
-        if let Some(caps) = &self.host_capabilities {
-            for c in caps {
-                validate_host_capability(c)?;
-            }
-        }
-        if let Some(v) = &self.minimum_kubewarden_version {
-            semver::Version::parse(v)
-                .map_err(|e| anyhow!("minimumKubewardenVersion {v:?} is not semver: {e}"))?;
-        }
-        Ok(())
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        crate::validation::validate(self)
     }
 
     /// Validation of an annotated module's metadata: [`Metadata::validate`]
     /// plus, for `kubewarden-wapc` policies, `protocolVersion` must be `v1`.
-    pub fn validate_annotated(&self) -> Result<()> {
+    pub fn validate_annotated(&self) -> Result<(), ValidationError> {
         self.validate()?;
         if self.execution_mode == ExecutionMode::KubewardenWapc
             && self.protocol_version != Some(ProtocolVersion::V1)
         {
-            bail!(
-                "Must specify a valid protocol version: kubewarden-wapc policies need protocolVersion v1"
-            );
+            return Err(ValidationError::ProtocolVersion);
         }
         Ok(())
     }
-}
-
-fn validate_asterisk(field: &str, items: &[String]) -> Result<()> {
-    if items.is_empty() {
-        bail!("{field} must contain at least one element");
-    }
-    if items.len() > 1 && items.iter().any(|s| s == "*") {
-        bail!("{field}: no other elements can be defined when '*' is used");
-    }
-    Ok(())
-}
-
-fn validate_rule(rule: &Rule) -> Result<()> {
-    validate_asterisk("apiGroups", &rule.api_groups)?;
-    validate_asterisk("apiVersions", &rule.api_versions)?;
-    if rule.resources.is_empty() {
-        bail!("resources must contain at least one element");
-    }
-    validate_resources(&rule.resources)?;
-    if rule.operations.is_empty() {
-        bail!("operations must contain at least one element");
-    }
-    if rule.operations.len() > 1 && rule.operations.contains(&Operation::All) {
-        bail!("operations: no other elements can be defined when '*' is used");
-    }
-    let unique: HashSet<_> = rule.operations.iter().collect();
-    if unique.len() != rule.operations.len() {
-        bail!("operations must not contain duplicates");
-    }
-    Ok(())
-}
-
-/// Kubernetes' admissionregistration resource checks: `*/*` alone, `*` only
-/// beside `x/y` entries, `x/*` excludes `x/y`, `*/y` excludes `x/y`.
-fn validate_resources(resources: &[String]) -> Result<()> {
-    let mut wildcard_sub_of: HashSet<&str> = HashSet::new(); // x/*
-    let mut wildcard_res_for: HashSet<&str> = HashSet::new(); // */y
-    let mut has_all_all = false;
-    let mut has_all = false;
-    let mut has_plain = false;
-    for res in resources {
-        if res.is_empty() {
-            bail!("resources: empty resource is not allowed");
-        }
-        match res.as_str() {
-            "*/*" => has_all_all = true,
-            "*" => has_all = true,
-            _ => {}
-        }
-        let Some((r, sub)) = res.split_once('/') else {
-            if res != "*" {
-                has_plain = true;
-            }
-            continue;
-        };
-        if wildcard_sub_of.contains(r) {
-            bail!("resources: if '{r}/*' is present, must not specify {res}");
-        }
-        if wildcard_res_for.contains(sub) {
-            bail!("resources: if '*/{sub}' is present, must not specify {res}");
-        }
-        if sub == "*" {
-            wildcard_sub_of.insert(r);
-        }
-        if r == "*" {
-            wildcard_res_for.insert(sub);
-        }
-    }
-    if resources.len() > 1 && has_all_all {
-        bail!("resources: if '*/*' is present, must not specify other resources");
-    }
-    if has_all && has_plain {
-        bail!(
-            "resources: if '*' is present, must not specify other resources without subresources"
-        );
-    }
-    Ok(())
-}
-
-/// Every capability path `"{namespace}/{operation}"` that can be granted (contract §3.6).
-pub const CAPABILITY_PATHS: &[&str] = &[
-    "oci/v1/manifest_digest",
-    "oci/v1/oci_manifest",
-    "oci/v1/oci_manifest_config",
-    "oci/v1/verify",
-    "oci/v2/verify",
-    "net/v1/dns_lookup_host",
-    "crypto/v1/is_certificate_trusted",
-    "kubernetes/list_resources_by_namespace",
-    "kubernetes/list_resources_all",
-    "kubernetes/get_resource",
-    "kubernetes/can_i",
-];
-
-/// Host capability pattern (§3.6): `*`, a prefix ending in `/*` of a known
-/// path, or an exact known path.
-pub fn validate_host_capability(pattern: &str) -> Result<()> {
-    if pattern == "*" {
-        return Ok(());
-    }
-    if let Some(prefix) = pattern.strip_suffix("/*") {
-        let p = format!("{prefix}/");
-        if !prefix.is_empty() && CAPABILITY_PATHS.iter().any(|c| c.starts_with(&p)) {
-            return Ok(());
-        }
-    } else if CAPABILITY_PATHS.contains(&pattern) {
-        return Ok(());
-    }
-    bail!("hostCapabilities: unknown capability pattern {pattern:?}")
 }
 
 #[cfg(test)]
@@ -402,48 +365,22 @@ annotations:
         assert_eq!(Metadata::from_yaml_str(&yaml).unwrap(), m);
     }
 
-    fn rule(groups: &[&str], resources: &[&str], ops: &[Operation]) -> Rule {
-        Rule {
-            api_groups: groups.iter().map(|s| s.to_string()).collect(),
-            api_versions: vec!["v1".into()],
-            resources: resources.iter().map(|s| s.to_string()).collect(),
-            operations: ops.to_vec(),
-        }
-    }
-
     #[test]
-    fn rule_validation() {
-        use Operation::*;
-        assert!(validate_rule(&rule(&[""], &["pods"], &[Create])).is_ok());
-        assert!(validate_rule(&rule(&["", "*"], &["pods"], &[Create])).is_err());
-        assert!(validate_rule(&rule(&[], &["pods"], &[Create])).is_err());
-        assert!(validate_rule(&rule(&[""], &[], &[Create])).is_err());
-        assert!(validate_rule(&rule(&[""], &["pods"], &[])).is_err());
-        assert!(validate_rule(&rule(&[""], &["pods"], &[All, Create])).is_err());
-        assert!(validate_rule(&rule(&[""], &["pods"], &[Create, Create])).is_err());
-        assert!(validate_rule(&rule(&["a"], &["*", "a/b", "a/*", "*/b"], &[Create])).is_ok());
-        assert!(validate_rule(&rule(&["a"], &["*", "a"], &[Create])).is_err());
-        assert!(validate_rule(&rule(&["a"], &["a/*", "a/x"], &[Create])).is_err());
-        assert!(validate_rule(&rule(&["a"], &["a/*", "a"], &[Create])).is_ok());
-        assert!(validate_rule(&rule(&["a"], &["*/a", "x/a"], &[Create])).is_err());
-        assert!(validate_rule(&rule(&["a"], &["*/*", "pods"], &[Create])).is_err());
-        assert!(Metadata::from_yaml_str("rules: [{apiGroups: [''], apiVersions: [v1], resources: [pods], operations: [PATCH]}]\nmutating: false").is_err());
-    }
-
-    #[test]
-    fn host_capability_patterns() {
-        for ok in [
-            "*",
-            "oci/*",
-            "oci/v1/*",
-            "kubernetes/can_i",
-            "oci/v2/verify",
-        ] {
-            validate_host_capability(ok).unwrap();
-        }
-        for bad in ["", "foo/*", "oci/v3/*", "kubernetes/delete", "/*"] {
-            assert!(validate_host_capability(bad).is_err(), "{bad}");
-        }
+    fn lenient_section_defaults_missing_fields() {
+        let m = Metadata::from_section(
+            br#"{"protocolVersion":"v1","unknown":1,"contextAwareResources":[{"apiVersion":"v1","kind":"Namespace"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(m.protocol_version, Some(ProtocolVersion::V1));
+        assert!(m.rules.is_empty() && !m.mutating && m.background_audit);
+        assert_eq!(m.context_aware_resources.len(), 1);
+        assert_eq!(Metadata::from_section(b"{}").unwrap(), Metadata::default());
+        assert!(Metadata::from_section(b"[]").is_err());
+        let strict = Metadata::from_json_slice(b"{\"rules\":[]}", "module.wasm").unwrap_err();
+        assert_eq!(
+            strict.to_string(),
+            "module.wasm: cannot parse policy metadata: missing field `mutating` at line 1 column 11"
+        );
     }
 
     #[test]

@@ -14,9 +14,9 @@ mod world;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
-pub use allow_list::{AllowList, CAPABILITY_PATHS};
+pub use allow_list::AllowList;
+pub use kwhost_artifact::ContextAwareResource;
+pub use kwhost_artifact::host_capabilities::CAPABILITY_PATHS;
 pub use field_mask::apply_field_masks;
 pub use label_selector::LabelSelector;
 pub use replay::ReplayBackend;
@@ -40,14 +40,6 @@ impl CapabilityBackend for NoBackend {
     fn answer(&self, _request: &CallbackRequest) -> Result<Vec<u8>, String> {
         Err("no host capability backend configured (use a world file or a replay session)".into())
     }
-}
-
-/// One `contextAwareResources` entry of the policy metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContextAwareResource {
-    pub api_version: String,
-    pub kind: String,
 }
 
 /// The policy-server's `host_callback` for one evaluation.

@@ -68,7 +68,7 @@ fn options(args: &RunArgs) -> Result<PolicyOptions, InputError> {
                 .filter(|p| !p.trim().is_empty())
                 .collect::<Vec<_>>(),
         )
-        .map_err(InputError::new)?,
+        .map_err(|e| InputError::new(e.to_string()))?,
         allow_context_aware: args.allow_context_aware,
         ..PolicyOptions::default()
     })

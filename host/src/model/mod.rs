@@ -4,7 +4,6 @@ pub mod admission_request;
 pub mod admission_response;
 pub mod document;
 pub mod junit;
-pub mod metadata;
 pub mod runner;
 pub mod settings;
 pub mod suite;

@@ -17,8 +17,7 @@ use super::cache::ModuleCache;
 use super::engine::deadline_ticks;
 use super::wapc::{self, HostCallback, StoreData, WapcState};
 
-/// The custom section `kwctl annotate` writes (contract §5.2).
-const METADATA_SECTION: &str = "io.kubewarden.metadata";
+use kwhost_artifact::METADATA_SECTION;
 
 /// Per-instance resource caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
