@@ -6,8 +6,8 @@
 
 mod allow_list;
 mod field_mask;
+mod field_selector;
 pub mod image_ref;
-mod label_selector;
 mod replay;
 pub mod requests;
 mod world;
@@ -18,7 +18,6 @@ pub use allow_list::AllowList;
 pub use kwhost_artifact::ContextAwareResource;
 pub use kwhost_artifact::host_capabilities::CAPABILITY_PATHS;
 pub use field_mask::apply_field_masks;
-pub use label_selector::LabelSelector;
 pub use replay::ReplayBackend;
 pub use requests::CallbackRequest;
 pub use world::World;

@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use policy_common::selector::LabelSelector;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::CapabilityBackend;
 use super::field_mask::apply_field_masks;
 use super::image_ref::{glob_matches, normalise, without_digest};
-use super::label_selector::{LabelSelector, field_selector_matches};
+use super::field_selector::field_selector_matches;
 use super::requests::{CallbackRequest, SubjectAccessReview};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -223,7 +224,7 @@ impl World {
             let selected = str_at(object, "/apiVersion") == Some(api_version)
                 && str_at(object, "/kind") == Some(kind)
                 && namespace.is_none_or(|ns| str_at(object, "/metadata/namespace") == Some(ns))
-                && labels.matches_object(object)
+                && labels.matches(object.pointer("/metadata/labels"))
                 && match field_selector {
                     Some(selector) => field_selector_matches(selector, object)?,
                     None => true,
