@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use policy_common::json::str_at;
 use policy_common::selector::LabelSelector;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -93,10 +94,6 @@ fn normalise_keys<V>(map: BTreeMap<String, V>) -> BTreeMap<String, V> {
 
 fn to_bytes(value: &Value) -> Result<Vec<u8>, String> {
     serde_json::to_vec(value).map_err(|e| e.to_string())
-}
-
-fn str_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
-    object.pointer(pointer).and_then(Value::as_str)
 }
 
 impl World {
