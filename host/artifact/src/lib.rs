@@ -4,7 +4,7 @@
 //! these functions into sub-commands. See README.md.
 //!
 //! * [`metadata`]: the policy metadata model ([`Metadata`]), read strictly from
-//!   `metadata.yml` or leniently from a module's section; [`validation`]: kwctl's checks;
+//!   `metadata.yml` or leniently from a module's section, and kwctl's checks;
 //!   [`host_capabilities`]: the capability paths and allow-list patterns.
 //! * [`annotate()`], [`read_metadata`]: the `io.kubewarden.metadata` custom
 //!   section (wasmparser + wasm-encoder, replaced never duplicated).
@@ -21,7 +21,6 @@ pub mod inspect;
 pub mod manifests;
 pub mod metadata;
 pub mod oci;
-pub mod validation;
 
 pub use annotate::{METADATA_SECTION, annotate, read_metadata};
 pub use artifacthub::{artifacthub_pkg, artifacthub_repo_yml};

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
-use super::CapabilityBackend;
+use super::backend::CapabilityBackend;
 use super::requests::CallbackRequest;
 
 #[derive(Debug, Deserialize)]

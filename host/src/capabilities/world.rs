@@ -8,7 +8,7 @@ use policy_common::selector::LabelSelector;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::CapabilityBackend;
+use super::backend::CapabilityBackend;
 use super::field_mask::apply_field_masks;
 use super::image_ref::{glob_matches, normalise, without_digest};
 use super::field_selector::field_selector_matches;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use kwhost_artifact::METADATA_SECTION;
 use wasmtime::{
     Engine, ExternType, InstancePre, Linker, Module, Store, StoreLimitsBuilder, Trap, TypedFunc,
     ValType,
@@ -12,12 +13,12 @@ use wasmtime::{
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
-use super::DEADLINE_EXCEEDED;
 use super::cache::ModuleCache;
 use super::engine::deadline_ticks;
 use super::wapc::{self, HostCallback, StoreData, WapcState};
 
-use kwhost_artifact::METADATA_SECTION;
+/// The literal text wasmtime-provider stores as guest error when the epoch deadline is hit.
+pub const DEADLINE_EXCEEDED: &str = "guest code interrupted, execution deadline exceeded";
 
 /// Per-instance resource caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
