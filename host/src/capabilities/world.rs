@@ -1,7 +1,7 @@
 //! Declarative world files (docs/suites.md): host capabilities answered from YAML.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use policy_common::json::str_at;
 use policy_common::selector::LabelSelector;
@@ -96,15 +96,41 @@ fn to_bytes(value: &Value) -> Result<Vec<u8>, String> {
     serde_json::to_vec(value).map_err(|e| e.to_string())
 }
 
+/// Why a world file cannot be used; the message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("cannot read world {path}: {reason}")]
+    Read {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    #[error("invalid world {origin}: {reason}")]
+    Yaml {
+        origin: String,
+        reason: serde_yaml::Error,
+    },
+}
+
 impl World {
-    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read world {}: {e}", path.display()))?;
-        Self::from_yaml(&text).map_err(|e| anyhow::anyhow!("invalid world {}: {e}", path.display()))
+    pub fn from_file(path: &Path) -> Result<Self, WorldError> {
+        let text = std::fs::read_to_string(path).map_err(|reason| WorldError::Read {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Self::from_yaml_in(&text, &path.display().to_string())
     }
 
-    pub fn from_yaml(text: &str) -> anyhow::Result<Self> {
-        let mut world: World = serde_yaml::from_str(text)?;
+    /// [`World::from_yaml_in`] for text without a file name.
+    pub fn from_yaml(text: &str) -> Result<Self, WorldError> {
+        Self::from_yaml_in(text, "(inline)")
+    }
+
+    /// Parses a world; `origin` names it in errors.
+    pub fn from_yaml_in(text: &str, origin: &str) -> Result<Self, WorldError> {
+        let mut world: World = serde_yaml::from_str(text).map_err(|reason| WorldError::Yaml {
+            origin: origin.to_owned(),
+            reason,
+        })?;
         if let Some(oci) = &mut world.oci {
             oci.digests = normalise_keys(std::mem::take(&mut oci.digests));
             oci.manifests = normalise_keys(std::mem::take(&mut oci.manifests));

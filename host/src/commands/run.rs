@@ -38,11 +38,11 @@ fn read_settings(args: &RunArgs) -> Result<settings::Settings, InputError> {
 }
 
 fn backend(args: &RunArgs) -> Result<Arc<dyn CapabilityBackend>, InputError> {
-    let unusable = |e: anyhow::Error| InputError::new(e.to_string());
+    let unusable = |e: &dyn std::error::Error| InputError::new(e.to_string());
     let backend: Arc<dyn CapabilityBackend> =
         match (&args.replay_host_capabilities_interactions, &args.world) {
-            (Some(session), _) => Arc::new(ReplayBackend::from_file(session).map_err(unusable)?),
-            (None, Some(world)) => Arc::new(World::from_file(world).map_err(unusable)?),
+            (Some(session), _) => Arc::new(ReplayBackend::from_file(session).map_err(|e| unusable(&e))?),
+            (None, Some(world)) => Arc::new(World::from_file(world).map_err(|e| unusable(&e))?),
             (None, None) => Arc::new(NoBackend),
         };
     Ok(backend)

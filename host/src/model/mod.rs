@@ -3,6 +3,7 @@
 pub mod admission_request;
 pub mod admission_response;
 pub mod document;
+mod expectations;
 pub mod junit;
 pub mod runner;
 pub mod settings;
