@@ -1,5 +1,5 @@
 //! `annotate`, `inspect`, `push`, `pull` and `scaffold`: policies as Kubewarden artifacts
-//! (contract §5–§8). The work is in `kwhost-artifact`; this module reads files and flags.
+//! (docs/protocol.md §5–§8). The work is in `kwhost-artifact`; this module reads files and flags.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -120,8 +120,10 @@ pub struct PolicyServerConfigArgs {
     pub output: Option<PathBuf>,
 }
 
-fn unusable(context: impl std::fmt::Display) -> impl FnOnce(anyhow::Error) -> CommandError {
-    move |e| CommandError::Unusable(format!("{context}: {e:#}"))
+fn unusable<E: Into<anyhow::Error>>(
+    context: impl std::fmt::Display,
+) -> impl FnOnce(E) -> CommandError {
+    move |e| CommandError::Unusable(format!("{context}: {:#}", e.into()))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CommandError> {

@@ -1,0 +1,9 @@
+//! Artifact Hub package files (docs/protocol.md §6), in the format of
+//! `kwctl scaffold artifacthub`: the files' [`model`] and the [`writer`] that fills it
+//! from policy metadata.
+
+pub mod model;
+pub mod writer;
+
+pub use model::*;
+pub use writer::*;
