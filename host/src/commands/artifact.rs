@@ -84,7 +84,8 @@ pub struct ArtifactHubArgs {
     pub metadata_path: PathBuf,
     #[arg(short = 'q', long = "questions-path")]
     pub questions_path: Option<PathBuf>,
-    /// RFC 3339 `createdAt` (pass the policy's last commit date for reproducible output).
+    /// RFC 3339 `createdAt`: the release date of the policy's version (tests/scripts/generate-artifacts.sh
+    /// reads it from `[package.metadata.artifacthub]` of the policy's Cargo.toml).
     #[arg(long)]
     pub created_at: String,
     #[arg(short = 'o', long)]
