@@ -1,4 +1,4 @@
-//! Embedding and reading the `io.kubewarden.metadata` custom section (§5.2).
+//! Embedding and reading the `io.kubewarden.metadata` custom section (docs/protocol.md §5.2).
 //!
 //! The module is walked with `wasmparser`; every section except existing
 //! `io.kubewarden.metadata` custom sections is copied verbatim with

@@ -1,4 +1,4 @@
-//! `inspect` rendering (§5.3): kwctl's pretty layout as plain text, or YAML.
+//! `inspect` rendering (docs/protocol.md §5.3): kwctl's pretty layout as plain text, or YAML.
 
 use std::fmt::Write as _;
 

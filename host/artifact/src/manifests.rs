@@ -1,5 +1,5 @@
 //! Cluster manifests (`kwctl scaffold manifest`) and stand-alone
-//! policy-server configuration (`policies.yml`, §8.1).
+//! policy-server configuration (`policies.yml`, docs/protocol.md §8.1).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -188,7 +188,7 @@ struct PolicyServerPolicy<'a> {
     host_capabilities: Option<&'a Vec<String>>,
 }
 
-/// `policies.yml` for a stand-alone policy-server (§8.1): one entry per
+/// `policies.yml` for a stand-alone policy-server (docs/protocol.md §8.1): one entry per
 /// policy with `module`, `policyMode` (if given), `allowedToMutate: true`
 /// when the metadata says `mutating`, `settings`, `contextAwareResources`
 /// (if any) and `hostCapabilities` when the metadata lists them

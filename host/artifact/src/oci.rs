@@ -1,4 +1,4 @@
-//! OCI push and pull of policies (§7) with `oci-client`.
+//! OCI push and pull of policies (docs/protocol.md §7) with `oci-client`.
 //!
 //! The API is blocking: each call runs a tokio current-thread runtime.
 //! Artifacts follow Kubewarden's layout: an OCI image manifest whose config

@@ -1,4 +1,4 @@
-//! ValidationResponse -> AdmissionResponse (contract §2.5) and the policy-server's
+//! ValidationResponse -> AdmissionResponse (docs/protocol.md §2.5) and the policy-server's
 //! `AdmissionResponseHandler` post-processing.
 
 use std::collections::BTreeMap;
@@ -31,9 +31,9 @@ pub struct Status {
     pub code: Option<u16>,
 }
 
-/// KC `AdmissionResponse`; field order is the serialisation order.
+/// Kubewarden's `policy-evaluator` `AdmissionResponse` (`crates/policy-evaluator/src/admission_response.rs`); field order is the serialisation order.
 ///
-/// `auditAnnotations` is a `BTreeMap` (KC: `HashMap`) so output is deterministic.
+/// `auditAnnotations` is a `BTreeMap` (upstream: `HashMap`) so output is deterministic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AdmissionResponse {
@@ -72,12 +72,12 @@ impl AdmissionResponse {
         }
     }
 
-    /// Error paths of §2.5 item 6: `internal server error: <err>`, code 500.
+    /// Error paths of docs/protocol.md §2.5 item 6: `internal server error: <err>`, code 500.
     pub fn internal_error(uid: &str, error: &str) -> Self {
         Self::reject(uid, format!("internal server error: {error}"), Some(500))
     }
 
-    /// §2.5 item 7: the epoch deadline interrupted the guest.
+    /// docs/protocol.md §2.5 item 7: the epoch deadline interrupted the guest.
     pub fn timeout(uid: &str) -> Self {
         Self::reject(uid, TIMEOUT_MESSAGE, Some(500))
     }

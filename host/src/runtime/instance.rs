@@ -341,7 +341,7 @@ impl GuestInstance {
         })
     }
 
-    /// One waPC call (§1.3): `Ok(response bytes)` or the guest error.
+    /// One waPC call (docs/protocol.md §1.3): `Ok(response bytes)` or the guest error.
     pub fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, GuestCallError> {
         let (Ok(op_len), Ok(payload_len)) =
             (i32::try_from(operation.len()), i32::try_from(payload.len()))

@@ -1,4 +1,4 @@
-//! The nine `wapc` host imports (contract §1.2) and the per-store waPC state.
+//! The nine `wapc` host imports (docs/protocol.md §1.2) and the per-store waPC state.
 
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ pub struct WapcState {
 }
 
 impl WapcState {
-    /// Step 1 of §1.3: store the invocation and clear every buffer.
+    /// Step 1 of docs/protocol.md §1.3: store the invocation and clear every buffer.
     pub fn begin_invocation(&mut self, operation: &str, payload: &[u8]) {
         *self = Self {
             operation: operation.to_owned(),
