@@ -355,11 +355,9 @@ fn validate(metadata: &Metadata) -> Result<(), ValidationError> {
         validate_host_capability(pattern)?;
     }
     if let Some(version) = &metadata.minimum_kubewarden_version {
-        semver::Version::parse(version).map_err(|e| {
-            ValidationError::MinimumKubewardenVersion {
-                version: version.clone(),
-                reason: e.to_string(),
-            }
+        semver::Version::parse(version).map_err(|e| ValidationError::MinimumKubewardenVersion {
+            version: version.clone(),
+            reason: e.to_string(),
         })?;
     }
     Ok(())
@@ -531,9 +529,11 @@ annotations:
         assert_eq!(Metadata::from_section(b"{}").unwrap(), Metadata::default());
         assert!(Metadata::from_section(b"[]").is_err());
         let strict = Metadata::from_json_slice(b"{\"rules\":[]}", "module.wasm").unwrap_err();
-        assert_eq!(
-            strict.to_string(),
-            "module.wasm: cannot parse policy metadata: missing field `mutating` at line 1 column 11"
+        assert!(
+            strict
+                .to_string()
+                .starts_with("module.wasm: cannot parse policy metadata: missing field `mutating`"),
+            "{strict}"
         );
     }
 

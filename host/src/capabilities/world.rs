@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::backend::CapabilityBackend;
 use super::field_mask::apply_field_masks;
-use super::image_ref::{glob_matches, normalise, without_digest};
 use super::field_selector::field_selector_matches;
+use super::image_ref::{glob_matches, normalise, without_digest};
 use super::requests::{CallbackRequest, SubjectAccessReview};
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::{CommandError, new_runtime};
 use crate::capabilities::{AllowList, CapabilityBackend, NoBackend, ReplayBackend, World};
-use crate::model::admission_response::PolicyMode;
 use crate::evaluation::{Outcome, Policy, PolicyOptions, evaluate};
+use crate::model::admission_response::PolicyMode;
 use crate::model::document::{InputError, parse_json_or_yaml, read_document};
 use crate::model::{admission_request, settings};
 use crate::runtime::ExecutionLimits;
@@ -38,11 +38,14 @@ fn read_settings(args: &RunArgs) -> Result<settings::Settings, InputError> {
 }
 
 fn backend(args: &RunArgs) -> Result<Arc<dyn CapabilityBackend>, InputError> {
-    let unusable = |e: &dyn std::error::Error| InputError::new(e.to_string());
     let backend: Arc<dyn CapabilityBackend> =
         match (&args.replay_host_capabilities_interactions, &args.world) {
-            (Some(session), _) => Arc::new(ReplayBackend::from_file(session).map_err(|e| unusable(&e))?),
-            (None, Some(world)) => Arc::new(World::from_file(world).map_err(|e| unusable(&e))?),
+            (Some(session), _) => Arc::new(
+                ReplayBackend::from_file(session).map_err(|e| InputError::new(e.to_string()))?,
+            ),
+            (None, Some(world)) => {
+                Arc::new(World::from_file(world).map_err(|e| InputError::new(e.to_string()))?)
+            }
             (None, None) => Arc::new(NoBackend),
         };
     Ok(backend)

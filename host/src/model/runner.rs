@@ -142,9 +142,7 @@ fn backend_for(source: &CapabilitySource) -> Result<Arc<dyn CapabilityBackend>, 
     let backend: Arc<dyn CapabilityBackend> = match source {
         CapabilitySource::None => Arc::new(NoBackend),
         CapabilitySource::World(world) => world.clone(),
-        CapabilitySource::Replay(path) => {
-            Arc::new(ReplayBackend::from_file(path)?)
-        }
+        CapabilitySource::Replay(path) => Arc::new(ReplayBackend::from_file(path)?),
     };
     Ok(backend)
 }

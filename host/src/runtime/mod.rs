@@ -11,7 +11,7 @@ mod wapc;
 pub use cache::{ModuleCache, default_cache_dir};
 pub use engine::{EPOCH_TICK, new_engine};
 pub use instance::{
-    CapturedOutput, DEADLINE_EXCEEDED, ExecutionLimits, GuestCallError, GuestInstance,
-    GuestStdio, LoadError, NotWapc, PolicyModule, Runtime, RuntimeError,
+    CapturedOutput, DEADLINE_EXCEEDED, ExecutionLimits, GuestCallError, GuestInstance, GuestStdio,
+    LoadError, NotWapc, PolicyModule, Runtime, RuntimeError,
 };
 pub use wapc::{HostCallback, WapcState};

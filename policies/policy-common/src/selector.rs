@@ -105,7 +105,11 @@ fn split_top_level(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-fn requirement(key: &str, operator: SelectorOperator, values: Vec<String>) -> LabelSelectorRequirement {
+fn requirement(
+    key: &str,
+    operator: SelectorOperator,
+    values: Vec<String>,
+) -> LabelSelectorRequirement {
     LabelSelectorRequirement {
         key: key.trim().to_owned(),
         operator,

@@ -18,7 +18,10 @@ pub enum ArtifactHubError {
     NoAnnotations,
     #[error("policy metadata must specify \"{key}\" in annotations")]
     MissingAnnotation { key: &'static str },
-    #[error("policy version must be in semver: annotation \"{}\" is {value:?}: {reason}", a::VERSION)]
+    #[error(
+        "policy version must be in semver: annotation \"{}\" is {value:?}: {reason}",
+        a::VERSION
+    )]
     Version {
         value: String,
         reason: semver::Error,
@@ -43,9 +46,15 @@ pub enum ArtifactHubError {
         url: String,
         reason: String,
     },
-    #[error("annotation \"{}\" in policy metadata is malformed, must be csv values", a::ARTIFACTHUB_KEYWORDS)]
+    #[error(
+        "annotation \"{}\" in policy metadata is malformed, must be csv values",
+        a::ARTIFACTHUB_KEYWORDS
+    )]
     Keywords,
-    #[error("annotation \"{}\" in policy metadata is malformed, must be csv values of \"name <email>\"", a::AUTHOR)]
+    #[error(
+        "annotation \"{}\" in policy metadata is malformed, must be csv values of \"name <email>\"",
+        a::AUTHOR
+    )]
     Maintainers,
     #[error("annotation \"{}\": invalid email address {address:?}", a::AUTHOR)]
     Email { address: String },
