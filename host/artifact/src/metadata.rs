@@ -527,7 +527,10 @@ annotations:
         assert!(m.rules.is_empty() && !m.mutating && m.background_audit);
         assert_eq!(m.context_aware_resources.len(), 1);
         assert_eq!(Metadata::from_section(b"{}").unwrap(), Metadata::default());
-        assert!(Metadata::from_section(b"[]").is_err());
+        // Like the host's old reader, a JSON array reads as the (all-default) struct; other
+        // non-objects and broken JSON do not.
+        assert!(Metadata::from_section(b"\"v1\"").is_err());
+        assert!(Metadata::from_section(b"{").is_err());
         let strict = Metadata::from_json_slice(b"{\"rules\":[]}", "module.wasm").unwrap_err();
         assert!(
             strict
