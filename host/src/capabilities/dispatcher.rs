@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::allow_list::AllowList;
 use super::backend::CapabilityBackend;
 use super::requests;
-use crate::runtime::HostCallback;
+use crate::runtime::{HostCallResult, HostCallback};
 use kwhost_artifact::ContextAwareResource;
 
 /// The policy-server's `host_callback` for one evaluation.
@@ -57,7 +57,7 @@ impl HostCallback for Dispatcher {
         namespace: &str,
         operation: &str,
         payload: &[u8],
-    ) -> Result<Vec<u8>, String> {
+    ) -> HostCallResult {
         if binding != "kubewarden" {
             return Err(format!("unknown binding: {binding}"));
         }
@@ -100,7 +100,7 @@ impl HostCallback for Dispatcher {
 }
 
 /// `tracing/log` (docs/protocol.md §3.7): one line `policy_log <LEVEL>: <message> {fields}`.
-fn format_guest_event(payload: &[u8]) -> Result<String, String> {
+fn format_guest_event(payload: &[u8]) -> HostCallResult<String> {
     let mut event: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(payload).map_err(|e| e.to_string())?;
     let level = event
@@ -136,7 +136,7 @@ mod tests {
 
     struct Echo;
     impl CapabilityBackend for Echo {
-        fn answer(&self, _request: &CallbackRequest) -> Result<Vec<u8>, String> {
+        fn answer(&self, _request: &CallbackRequest) -> crate::capabilities::BackendResult {
             Err("boom".into())
         }
     }

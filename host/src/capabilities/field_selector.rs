@@ -3,9 +3,11 @@
 
 use serde_json::Value;
 
+use super::backend::BackendResult;
+
 /// Whether `object` satisfies `selector`. A missing field reads as the empty string, a
 /// non-string one as its JSON text.
-pub fn field_selector_matches(selector: &str, object: &Value) -> Result<bool, String> {
+pub fn field_selector_matches(selector: &str, object: &Value) -> BackendResult<bool> {
     for part in selector.split(',').filter(|p| !p.trim().is_empty()) {
         let (path, expected, negate) = if let Some((p, v)) = part.split_once("!=") {
             (p, v, true)

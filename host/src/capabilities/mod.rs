@@ -15,7 +15,7 @@ pub mod requests;
 mod world;
 
 pub use allow_list::AllowList;
-pub use backend::{CapabilityBackend, NoBackend};
+pub use backend::{BackendResult, CapabilityBackend, NoBackend};
 pub use dispatcher::{CapturedLog, Dispatcher};
 pub use field_mask::apply_field_masks;
 pub use kwhost_artifact::ContextAwareResource;

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
-use super::backend::CapabilityBackend;
+use super::backend::{BackendResult, CapabilityBackend};
 use super::requests::CallbackRequest;
 
 #[derive(Debug, Deserialize)]
@@ -100,7 +100,7 @@ impl ReplayBackend {
 }
 
 impl CapabilityBackend for ReplayBackend {
-    fn answer(&self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
+    fn answer(&self, request: &CallbackRequest) -> BackendResult {
         let next = self
             .exchanges
             .lock()

@@ -8,7 +8,7 @@ use policy_common::selector::LabelSelector;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::backend::CapabilityBackend;
+use super::backend::{BackendResult, CapabilityBackend};
 use super::field_mask::apply_field_masks;
 use super::field_selector::field_selector_matches;
 use super::image_ref::{glob_matches, normalise, without_digest};
@@ -92,7 +92,7 @@ fn normalise_keys<V>(map: BTreeMap<String, V>) -> BTreeMap<String, V> {
     map.into_iter().map(|(k, v)| (normalise(&k), v)).collect()
 }
 
-fn to_bytes(value: &Value) -> Result<Vec<u8>, String> {
+fn to_bytes(value: &Value) -> BackendResult {
     serde_json::to_vec(value).map_err(|e| e.to_string())
 }
 
@@ -140,13 +140,13 @@ impl World {
         Ok(world)
     }
 
-    fn oci(&self) -> Result<&OciWorld, String> {
+    fn oci(&self) -> BackendResult<&OciWorld> {
         self.oci
             .as_ref()
             .ok_or_else(|| "world has no oci section".to_owned())
     }
 
-    fn kubernetes(&self) -> Result<&KubernetesWorld, String> {
+    fn kubernetes(&self) -> BackendResult<&KubernetesWorld> {
         self.kubernetes
             .as_ref()
             .ok_or_else(|| "world has no kubernetes section".to_owned())
@@ -158,7 +158,7 @@ impl World {
         image: &str,
         what: &str,
         pick: impl Fn(&'a OciWorld) -> &'a BTreeMap<String, Value>,
-    ) -> Result<&'a Value, String> {
+    ) -> BackendResult<&'a Value> {
         let oci = self.oci()?;
         let key = normalise(image);
         if let Some(error) = oci.errors.get(&key) {
@@ -169,7 +169,7 @@ impl World {
             .ok_or_else(|| format!("world has no oci {what} for {key}"))
     }
 
-    fn digest_of(&self, image: &str) -> Result<String, String> {
+    fn digest_of(&self, image: &str) -> BackendResult<String> {
         let oci = self.oci()?;
         let key = normalise(image);
         if let Some(error) = oci.errors.get(&key) {
@@ -182,7 +182,7 @@ impl World {
             .ok_or_else(|| format!("world has no oci digest for {key}"))
     }
 
-    fn verify(&self, request: &CallbackRequest, image: &str) -> Result<Vec<u8>, String> {
+    fn verify(&self, request: &CallbackRequest, image: &str) -> BackendResult {
         let oci = self.oci()?;
         let key = normalise(image);
         let name = without_digest(&key);
@@ -217,7 +217,7 @@ impl World {
         name: &str,
         namespace: Option<&str>,
         field_masks: Option<&[String]>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> BackendResult {
         let object = self
             .kubernetes()?
             .objects
@@ -240,7 +240,7 @@ impl World {
         label_selector: Option<&str>,
         field_selector: Option<&str>,
         field_masks: Option<&[String]>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> BackendResult {
         let labels = LabelSelector::parse(label_selector.unwrap_or(""))?;
         let mut items = Vec::new();
         for object in &self.kubernetes()?.objects {
@@ -264,7 +264,7 @@ impl World {
         }))
     }
 
-    fn can_i(&self, review: &SubjectAccessReview) -> Result<Vec<u8>, String> {
+    fn can_i(&self, review: &SubjectAccessReview) -> BackendResult {
         let attributes = &review.resource_attributes;
         let entry = self
             .kubernetes()?
@@ -295,7 +295,7 @@ impl World {
 }
 
 impl CapabilityBackend for World {
-    fn answer(&self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
+    fn answer(&self, request: &CallbackRequest) -> BackendResult {
         use CallbackRequest as R;
         match request {
             R::OciManifestDigest { image } => to_bytes(&json!({"digest": self.digest_of(image)?})),
@@ -396,7 +396,7 @@ oci:
 dns: { example.com: ["93.184.216.34"] }
 "#;
 
-    fn answer(request: CallbackRequest) -> Result<String, String> {
+    fn answer(request: CallbackRequest) -> BackendResult<String> {
         World::from_yaml(WORLD)
             .unwrap()
             .answer(&request)

@@ -129,18 +129,27 @@ impl AdmissionResponse {
     }
 
     /// The decoded JSON Patch, if any.
-    pub fn decoded_patch(&self) -> Option<Result<Value, String>> {
+    pub fn decoded_patch(&self) -> Option<Result<Value, PatchError>> {
         self.patch.as_ref().map(|patch| {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(patch)
-                .map_err(|e| e.to_string())?;
-            serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+                .map_err(|reason| PatchError::Base64 { reason })?;
+            serde_json::from_slice(&bytes).map_err(|reason| PatchError::Json { reason })
         })
     }
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an AdmissionResponse always serialises")
     }
+}
+
+/// Why a response's `patch` cannot be decoded; the caller says it is the patch.
+#[derive(Debug, thiserror::Error)]
+pub enum PatchError {
+    #[error("{reason}")]
+    Base64 { reason: base64::DecodeError },
+    #[error("{reason}")]
+    Json { reason: serde_json::Error },
 }
 
 /// `policyMode` of a policy.

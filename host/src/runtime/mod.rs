@@ -14,4 +14,4 @@ pub use instance::{
     CapturedOutput, DEADLINE_EXCEEDED, ExecutionLimits, GuestCallError, GuestInstance, GuestStdio,
     LoadError, NotWapc, PolicyModule, Runtime, RuntimeError,
 };
-pub use wapc::{HostCallback, WapcState};
+pub use wapc::{HostCallResult, HostCallback, WapcState};

@@ -5,9 +5,12 @@ use std::sync::Arc;
 use wasmtime::{Caller, Extern, Linker, Memory, StoreLimits};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
+/// The answer to one `__host_call`, or a step towards it. `Err` is deliberately a plain
+/// string, not a typed error: it is exactly the text the guest reads back through
+/// `__host_error` (docs/protocol.md §1.5), byte for byte, and suites match it.
+pub type HostCallResult<T = Vec<u8>> = Result<T, String>;
+
 /// Answers `__host_call`: `(binding, namespace, operation, payload) -> response | error`.
-///
-/// The error string is what the guest reads back through `__host_error`.
 pub trait HostCallback: Send + Sync {
     fn host_call(
         &self,
@@ -15,7 +18,7 @@ pub trait HostCallback: Send + Sync {
         namespace: &str,
         operation: &str,
         payload: &[u8],
-    ) -> Result<Vec<u8>, String>;
+    ) -> HostCallResult;
 }
 
 /// Buffers exchanged with the guest during one `__guest_call` (wapc `ModuleState`).
