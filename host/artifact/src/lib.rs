@@ -22,11 +22,12 @@ pub mod manifests;
 pub mod metadata;
 pub mod oci;
 
-pub use annotate::{METADATA_SECTION, annotate, read_metadata};
+pub use annotate::{AnnotateError, METADATA_SECTION, annotate, read_metadata};
 pub use artifacthub::{artifacthub_pkg, artifacthub_repo_yml};
-pub use inspect::{OutputFormat, inspect};
+pub use inspect::{InspectError, OutputFormat, inspect};
 pub use manifests::{
-    ManifestKind, PolicyServerEntry, scaffold_manifest, scaffold_policy_server_config,
+    ManifestError, ManifestKind, PolicyServerEntry, scaffold_manifest,
+    scaffold_policy_server_config,
 };
 pub use metadata::{ContextAwareResource, Metadata, MetadataError, ProtocolVersion};
-pub use oci::{RegistryAuth, pull, push};
+pub use oci::{OciError, RegistryAuth, pull, push};
