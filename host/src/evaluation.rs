@@ -4,13 +4,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use kwhost_artifact::Metadata;
 use serde_json::json;
 
 use crate::capabilities::{AllowList, CapabilityBackend, CapturedLog, Dispatcher, NoBackend};
 use crate::model::admission_request::NormalisedRequest;
 use crate::model::admission_response::{AdmissionResponse, PolicyMode, post_process};
 use crate::model::document::InputError;
-use crate::model::metadata::PolicyMetadata;
 use crate::model::settings::{Settings, SettingsValidationResponse};
 use crate::runtime::{
     CapturedOutput, ExecutionLimits, GuestCallError, GuestStdio, PolicyModule, Runtime,
@@ -23,7 +23,7 @@ pub const CLI_POLICY_ID: &str = "policy-from-cli";
 #[derive(Clone)]
 pub struct Policy {
     pub module: PolicyModule,
-    pub metadata: Option<PolicyMetadata>,
+    pub metadata: Option<Metadata>,
 }
 
 impl Policy {
@@ -34,9 +34,14 @@ impl Policy {
             .map_err(|e| InputError::new(e.to_string()))?;
         let metadata = module
             .metadata_section()
-            .map(PolicyMetadata::from_section)
+            .map(Metadata::from_section)
             .transpose()
-            .map_err(|e| InputError::new(format!("{}: {e}", path.display())))?;
+            .map_err(|e| {
+                InputError::new(format!(
+                    "{}: invalid io.kubewarden.metadata section: {e}",
+                    path.display()
+                ))
+            })?;
         Ok(Self { module, metadata })
     }
 }
@@ -116,7 +121,7 @@ pub fn evaluate_capturing(
     request: &NormalisedRequest,
 ) -> Evaluation {
     let granted = match (&policy.metadata, options.allow_context_aware) {
-        (Some(metadata), true) => metadata.context_aware_resources.clone(),
+        (Some(metadata), true) => metadata.context_aware_resources.iter().cloned().collect(),
         _ => Vec::new(),
     };
     let mut dispatcher = Dispatcher::new(options.allowed_capabilities.clone(), granted, backend);

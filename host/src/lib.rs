@@ -9,7 +9,7 @@
 
 pub mod capabilities;
 pub mod cli;
-mod commands;
+pub mod commands;
 pub mod evaluation;
 pub mod model;
 pub mod runtime;

@@ -233,11 +233,12 @@ fn kubernetes_calls_need_context_aware_grant() {
     );
     // Granted through metadata + allow_context_aware.
     let mut policy = load(&wat);
-    policy.metadata = Some(kwhost::model::metadata::PolicyMetadata {
-        context_aware_resources: vec![ContextAwareResource {
+    policy.metadata = Some(kwhost_artifact::Metadata {
+        context_aware_resources: [ContextAwareResource {
             api_version: "v1".into(),
             kind: "Namespace".into(),
-        }],
+        }]
+        .into(),
         ..Default::default()
     });
     let request = kwhost::model::admission_request::normalise(pod_request(), "pod.json").unwrap();

@@ -4,7 +4,9 @@
 #   manifests/<name>.yaml                                (ClusterAdmissionPolicy, settings from manifests/settings/)
 #   manifests/policies.yml                               (stand-alone policy-server configuration)
 # `write` updates the committed files; `check` fails when they are stale.
-# createdAt is the date of the policy's last commit, so the output is reproducible.
+# createdAt is the release date of the policy's version, recorded beside that version in
+# policies/<name>/Cargo.toml ([package.metadata.artifacthub] version, created-at): the output
+# depends on the files only, never on git history, and changes only when the version does.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mode=${1:-check}
@@ -19,12 +21,21 @@ annotation() { # metadata.yml key -> value
   sed -n "s/^ *$2: *\"\{0,1\}\([^\"]*\)\"\{0,1\} *$/\1/p" "$1" | head -n1
 }
 
-shallow=$(git rev-parse --is-shallow-repository 2>/dev/null || echo true)
+artifacthub_release() { # Cargo.toml key -> value in [package.metadata.artifacthub]
+  sed -n '/^\[package\.metadata\.artifacthub\]/,/^\[/ s/^'"$2"' *= *"\([^"]*\)".*/\1/p' "$1" | head -n1
+}
+
 server_args=()
 for p in $POLICIES; do
   meta=policies/$p/metadata.yml
-  created=$(git log -1 --format=%cI -- "policies/$p" 2>/dev/null || true)
-  [ -n "$created" ] || created=1970-01-01T00:00:00Z
+  cargo_toml=policies/$p/Cargo.toml
+  version=$(annotation "$meta" 'io.kubewarden.policy.version')
+  released=$(artifacthub_release "$cargo_toml" version)
+  created=$(artifacthub_release "$cargo_toml" created-at)
+  if [ "$released" != "$version" ] || [ -z "$created" ]; then
+    echo "$cargo_toml: [package.metadata.artifacthub] must give version = \"$version\" (io.kubewarden.policy.version of $meta) and its created-at date; it has version \"$released\", created-at \"$created\"" >&2
+    exit 1
+  fi
   questions=()
   [ -f "policies/$p/questions-ui.yml" ] && questions=(-q "policies/$p/questions-ui.yml")
   mkdir -p "$out/artifacthub/$p"
@@ -33,7 +44,6 @@ for p in $POLICIES; do
   cp "policies/$p/README.md" "$out/artifacthub/$p/README.md"
 
   oci=$(annotation "$meta" 'io.kubewarden.policy.ociUrl')
-  version=$(annotation "$meta" 'io.kubewarden.policy.version')
   module="registry://$oci:v$version"
   settings=manifests/settings/$p.yaml
   "$KWHOST" scaffold manifest -m "$meta" --module "$module" -s "$settings" --name "$p" \
@@ -63,13 +73,11 @@ for p in $POLICIES; do
   fi
 done
 
-# In a shallow clone the commit dates are not the real ones: compare all but createdAt.
-filter() { if [ "$shallow" = true ]; then grep -v '^createdAt:' "$1"; else cat "$1"; fi; }
 stale=0
 for f in $(cd "$out" && find artifacthub manifests -type f | sort); do
-  if [ ! -f "$f" ] || ! diff -u <(filter "$f") <(filter "$out/$f") >/dev/null; then
+  if [ ! -f "$f" ] || ! diff -u "$f" "$out/$f" >/dev/null; then
     echo "stale: $f (run 'make artifacthub' and commit)"
-    diff -u <(filter "$f" 2>/dev/null || true) <(filter "$out/$f") | head -n 20 || true
+    diff -u "$f" "$out/$f" 2>/dev/null | head -n 20 || true
     stale=1
   fi
 done

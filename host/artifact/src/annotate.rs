@@ -1,4 +1,4 @@
-//! Embedding and reading the `io.kubewarden.metadata` custom section (§5.2).
+//! Embedding and reading the `io.kubewarden.metadata` custom section (docs/protocol.md §5.2).
 //!
 //! The module is walked with `wasmparser`; every section except existing
 //! `io.kubewarden.metadata` custom sections is copied verbatim with
@@ -6,14 +6,36 @@
 
 use std::borrow::Cow;
 
-use anyhow::{Context, Result, bail};
 use wasm_encoder::{CustomSection, Module, RawSection};
-use wasmparser::{Encoding, Parser, Payload};
+use wasmparser::{BinaryReaderError, Encoding, Parser, Payload};
 
-use crate::metadata::{Metadata, ProtocolVersion, annotations};
+use crate::metadata::{Metadata, MetadataError, ProtocolVersion, ValidationError, annotations};
 
 /// Name of the custom section holding the compact camelCase JSON metadata.
 pub const METADATA_SECTION: &str = "io.kubewarden.metadata";
+
+/// Why a module cannot be annotated or its metadata section read. The reasons are part of
+/// the message (not `source()`), so that `{:#}` through anyhow prints each one once.
+#[derive(Debug, thiserror::Error)]
+pub enum AnnotateError {
+    #[error("cannot annotate the policy: invalid metadata: {reason}")]
+    InvalidMetadata { reason: ValidationError },
+    #[error("cannot annotate the policy: cannot write the metadata as JSON: {reason}")]
+    Json { reason: serde_json::Error },
+    #[error("cannot parse the WebAssembly module: {reason}")]
+    Wasm { reason: BinaryReaderError },
+    #[error("only core WebAssembly modules can be annotated, not components")]
+    Component,
+    /// The section is there but is not strict policy metadata; the message names the section.
+    #[error("{0}")]
+    Section(MetadataError),
+}
+
+type Result<T, E = AnnotateError> = std::result::Result<T, E>;
+
+fn wasm_error(reason: BinaryReaderError) -> AnnotateError {
+    AnnotateError::Wasm { reason }
+}
 
 /// Value written to `io.kubewarden.kwctl` by [`annotate`].
 pub fn annotator_version() -> String {
@@ -49,8 +71,8 @@ pub fn annotate(
     }
     metadata
         .validate_annotated()
-        .context("cannot annotate the policy: invalid metadata")?;
-    let json = serde_json::to_vec(&metadata)?;
+        .map_err(|reason| AnnotateError::InvalidMetadata { reason })?;
+    let json = serde_json::to_vec(&metadata).map_err(|reason| AnnotateError::Json { reason })?;
     replace_custom_section(wasm_bytes, METADATA_SECTION, &json)
 }
 
@@ -59,11 +81,11 @@ pub fn annotate(
 pub fn replace_custom_section(wasm_bytes: &[u8], name: &str, data: &[u8]) -> Result<Vec<u8>> {
     let mut module = Module::new();
     for payload in Parser::new(0).parse_all(wasm_bytes) {
-        let payload = payload.context("cannot parse the WebAssembly module")?;
+        let payload = payload.map_err(wasm_error)?;
         match &payload {
             Payload::Version { encoding, .. } => {
                 if *encoding != Encoding::Module {
-                    bail!("only core WebAssembly modules can be annotated, not components");
+                    return Err(AnnotateError::Component);
                 }
                 continue;
             }
@@ -89,12 +111,11 @@ pub fn replace_custom_section(wasm_bytes: &[u8], name: &str, data: &[u8]) -> Res
 /// section, as kwctl's `Metadata::from_contents`. `Ok(None)` if absent.
 pub fn read_metadata(wasm_bytes: &[u8]) -> Result<Option<Metadata>> {
     for payload in Parser::new(0).parse_all(wasm_bytes) {
-        if let Payload::CustomSection(reader) =
-            payload.context("cannot parse the WebAssembly module")?
+        if let Payload::CustomSection(reader) = payload.map_err(wasm_error)?
             && reader.name() == METADATA_SECTION
         {
-            let m = serde_json::from_slice(reader.data())
-                .context("cannot parse the io.kubewarden.metadata section")?;
+            let m = Metadata::from_json_slice(reader.data(), "the io.kubewarden.metadata section")
+                .map_err(AnnotateError::Section)?;
             return Ok(Some(m));
         }
     }
@@ -105,7 +126,7 @@ pub fn read_metadata(wasm_bytes: &[u8]) -> Result<Option<Metadata>> {
 pub fn custom_sections<'a>(wasm_bytes: &'a [u8], name: &str) -> Result<Vec<&'a [u8]>> {
     let mut out = Vec::new();
     for payload in Parser::new(0).parse_all(wasm_bytes) {
-        if let Payload::CustomSection(reader) = payload?
+        if let Payload::CustomSection(reader) = payload.map_err(wasm_error)?
             && reader.name() == name
         {
             out.push(reader.data());

@@ -1,10 +1,8 @@
-//! `inspect` rendering (§5.3): kwctl's pretty layout as plain text, or YAML.
+//! `inspect` rendering (docs/protocol.md §5.3): kwctl's pretty layout as plain text, or YAML.
 
 use std::fmt::Write as _;
 
-use anyhow::{Result, anyhow};
-
-use crate::annotate::read_metadata;
+use crate::annotate::{AnnotateError, read_metadata};
 use crate::metadata::{ExecutionMode, Metadata, annotations};
 
 /// Output format of [`inspect`].
@@ -18,26 +16,60 @@ pub enum OutputFormat {
 }
 
 impl std::str::FromStr for OutputFormat {
-    type Err = anyhow::Error;
+    type Err = InspectError;
     fn from_str(s: &str) -> Result<Self> {
         match s {
             "yaml" => Ok(OutputFormat::Yaml),
             "pretty" => Ok(OutputFormat::Pretty),
-            other => Err(anyhow!("Invalid output format '{other}'")),
+            other => Err(InspectError::OutputFormat {
+                format: other.to_owned(),
+            }),
         }
     }
 }
+
+/// Why a module's metadata cannot be shown; kwctl's texts where kwctl has one.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error("Invalid output format '{format}'")]
+    OutputFormat { format: String },
+    #[error("Error parsing policy metadata: {reason}")]
+    Metadata { reason: AnnotateError },
+    #[error(
+        "No Kubewarden metadata found inside of '{file}'.\nPolicies can be annotated with the `kwhost annotate` command."
+    )]
+    NoMetadata { file: String },
+    #[error("Invalid policy: protocol_version not defined")]
+    NoProtocolVersion,
+    #[error("cannot write the policy metadata as YAML: {reason}")]
+    Yaml { reason: serde_yaml::Error },
+    /// Writing into a `String` does not fail; kept so that `write!` needs no `unwrap`.
+    #[error("cannot format the policy metadata: {reason}")]
+    Format { reason: std::fmt::Error },
+}
+
+impl From<serde_yaml::Error> for InspectError {
+    fn from(reason: serde_yaml::Error) -> Self {
+        InspectError::Yaml { reason }
+    }
+}
+
+impl From<std::fmt::Error> for InspectError {
+    fn from(reason: std::fmt::Error) -> Self {
+        InspectError::Format { reason }
+    }
+}
+
+type Result<T, E = InspectError> = std::result::Result<T, E>;
 
 /// Renders the metadata embedded in `wasm_bytes`. `file` is only used in the
 /// error message when the module carries no metadata:
 /// `No Kubewarden metadata found inside of '<file>'.` (plus a hint line).
 pub fn inspect(wasm_bytes: &[u8], file: &str, format: OutputFormat) -> Result<String> {
     let metadata = read_metadata(wasm_bytes)
-        .map_err(|e| anyhow!("Error parsing policy metadata: {e:#}"))?
-        .ok_or_else(|| {
-            anyhow!(
-                "No Kubewarden metadata found inside of '{file}'.\nPolicies can be annotated with the `kwhost annotate` command."
-            )
+        .map_err(|reason| InspectError::Metadata { reason })?
+        .ok_or_else(|| InspectError::NoMetadata {
+            file: file.to_owned(),
         })?;
     match format {
         OutputFormat::Yaml => render_yaml(&metadata),
@@ -55,7 +87,7 @@ pub fn render_yaml(metadata: &Metadata) -> Result<String> {
 pub fn render_pretty(metadata: &Metadata) -> Result<String> {
     let protocol_version = metadata
         .protocol_version
-        .ok_or_else(|| anyhow!("Invalid policy: protocol_version not defined"))?;
+        .ok_or(InspectError::NoProtocolVersion)?;
     let mut annots = metadata.annotations.clone().unwrap_or_default();
 
     // One table, as in kwctl: Details, then Annotations.

@@ -1,10 +1,11 @@
 //! `kwhost-artifact`: turning policy modules into Kubewarden artifacts.
 //!
-//! Library half of issue 7 (contract `kubewarden-protocol.md` §5–§8.1); the
-//! `kwhost` binary wires these functions into sub-commands. See README.md.
+//! The formats are those of docs/protocol.md §5–§8.1; the `kwhost` binary wires
+//! these functions into sub-commands. See README.md.
 //!
-//! * [`metadata`]: the `metadata.yml` model ([`Metadata`]), loading and
-//!   kwctl's validation.
+//! * [`metadata`]: the policy metadata model ([`Metadata`]), read strictly from
+//!   `metadata.yml` or leniently from a module's section, and kwctl's checks;
+//!   [`host_capabilities`]: the capability paths and allow-list patterns.
 //! * [`annotate()`], [`read_metadata`]: the `io.kubewarden.metadata` custom
 //!   section (wasmparser + wasm-encoder, replaced never duplicated).
 //! * [`inspect()`]: kwctl-like pretty text or YAML.
@@ -15,16 +16,18 @@
 
 pub mod annotate;
 pub mod artifacthub;
+pub mod host_capabilities;
 pub mod inspect;
 pub mod manifests;
 pub mod metadata;
 pub mod oci;
 
-pub use annotate::{METADATA_SECTION, annotate, read_metadata};
+pub use annotate::{AnnotateError, METADATA_SECTION, annotate, read_metadata};
 pub use artifacthub::{artifacthub_pkg, artifacthub_repo_yml};
-pub use inspect::{OutputFormat, inspect};
+pub use inspect::{InspectError, OutputFormat, inspect};
 pub use manifests::{
-    ManifestKind, PolicyServerEntry, scaffold_manifest, scaffold_policy_server_config,
+    ManifestError, ManifestKind, PolicyServerEntry, scaffold_manifest,
+    scaffold_policy_server_config,
 };
-pub use metadata::{Metadata, ProtocolVersion};
-pub use oci::{RegistryAuth, pull, push};
+pub use metadata::{ContextAwareResource, Metadata, MetadataError, ProtocolVersion};
+pub use oci::{OciError, RegistryAuth, pull, push};

@@ -1,12 +1,46 @@
 //! Cluster manifests (`kwctl scaffold manifest`) and stand-alone
-//! policy-server configuration (`policies.yml`, §8.1).
+//! policy-server configuration (`policies.yml`, docs/protocol.md §8.1).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 
-use crate::metadata::{ContextAwareResource, Metadata, Rule, annotations as a};
+use crate::metadata::{ContextAwareResource, Metadata, Rule, ValidationError, annotations as a};
+
+/// Why a manifest or a `policies.yml` cannot be written; each message names the input.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("unknown manifest type {kind:?}")]
+    UnknownKind { kind: String },
+    /// kwctl's text alone: the caller names the metadata file.
+    #[error("{0}")]
+    Metadata(ValidationError),
+    #[error("no policy name given and no {} annotation", a::TITLE)]
+    NoName,
+    #[error(
+        "Invalid title '{name}'. Must conform to RFC 1123: use lowercase alphanumeric chars, '-' or '.', and start/end with an alphanumeric character."
+    )]
+    InvalidName { name: String },
+    #[error("settings must be a YAML mapping")]
+    SettingsNotMapping,
+    #[error("policy {id}: policyMode must be protect or monitor")]
+    PolicyMode { id: String },
+    #[error("policy {id}: settings must be a YAML mapping")]
+    PolicySettingsNotMapping { id: String },
+    #[error("duplicate policy id {id}")]
+    DuplicateId { id: String },
+    #[error("cannot write {what} as YAML: {reason}")]
+    Yaml {
+        what: &'static str,
+        reason: serde_yaml::Error,
+    },
+}
+
+type Result<T, E = ManifestError> = std::result::Result<T, E>;
+
+fn yaml_error(what: &'static str) -> impl FnOnce(serde_yaml::Error) -> ManifestError {
+    move |reason| ManifestError::Yaml { what, reason }
+}
 
 /// Which Kubewarden CRD to scaffold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,12 +50,12 @@ pub enum ManifestKind {
 }
 
 impl std::str::FromStr for ManifestKind {
-    type Err = anyhow::Error;
+    type Err = ManifestError;
     fn from_str(s: &str) -> Result<Self> {
         match s {
             "ClusterAdmissionPolicy" => Ok(Self::ClusterAdmissionPolicy),
             "AdmissionPolicy" => Ok(Self::AdmissionPolicy),
-            _ => Err(anyhow!("unknown manifest type {s:?}")),
+            _ => Err(ManifestError::UnknownKind { kind: s.to_owned() }),
         }
     }
 }
@@ -99,16 +133,16 @@ pub fn scaffold_manifest(
     kind: ManifestKind,
     name: Option<&str>,
 ) -> Result<String> {
-    metadata.validate()?;
+    metadata.validate().map_err(ManifestError::Metadata)?;
     let name = name
         .or_else(|| metadata.annotation(a::TITLE))
-        .ok_or_else(|| anyhow!("no policy name given and no {} annotation", a::TITLE))?;
+        .ok_or(ManifestError::NoName)?;
     validate_rfc1123(name)?;
     let empty = serde_yaml::Value::Mapping(Default::default());
     let settings = match settings {
         serde_yaml::Value::Null => &empty,
         serde_yaml::Value::Mapping(_) => settings,
-        _ => bail!("settings must be a YAML mapping"),
+        _ => return Err(ManifestError::SettingsNotMapping),
     };
     let mut annotations = BTreeMap::new();
     for key in [a::SEVERITY, a::CATEGORY] {
@@ -136,7 +170,7 @@ pub fn scaffold_manifest(
             context_aware_resources,
         },
     };
-    Ok(serde_yaml::to_string(&resource)?)
+    serde_yaml::to_string(&resource).map_err(yaml_error("the policy manifest"))
 }
 
 fn validate_rfc1123(name: &str) -> Result<()> {
@@ -152,9 +186,9 @@ fn validate_rfc1123(name: &str) -> Result<()> {
                 && !label.ends_with('-')
         });
     if !ok {
-        bail!(
-            "Invalid title '{name}'. Must conform to RFC 1123: use lowercase alphanumeric chars, '-' or '.', and start/end with an alphanumeric character."
-        );
+        return Err(ManifestError::InvalidName {
+            name: name.to_owned(),
+        });
     }
     Ok(())
 }
@@ -188,7 +222,7 @@ struct PolicyServerPolicy<'a> {
     host_capabilities: Option<&'a Vec<String>>,
 }
 
-/// `policies.yml` for a stand-alone policy-server (§8.1): one entry per
+/// `policies.yml` for a stand-alone policy-server (docs/protocol.md §8.1): one entry per
 /// policy with `module`, `policyMode` (if given), `allowedToMutate: true`
 /// when the metadata says `mutating`, `settings`, `contextAwareResources`
 /// (if any) and `hostCapabilities` when the metadata lists them
@@ -197,17 +231,23 @@ pub fn scaffold_policy_server_config(entries: &[PolicyServerEntry<'_>]) -> Resul
     let empty = serde_yaml::Value::Mapping(Default::default());
     let mut root = serde_yaml::Mapping::new();
     for e in entries {
-        e.metadata.validate()?;
+        e.metadata.validate().map_err(ManifestError::Metadata)?;
         if let Some(mode) = e.policy_mode
             && mode != "protect"
             && mode != "monitor"
         {
-            bail!("policy {}: policyMode must be protect or monitor", e.id);
+            return Err(ManifestError::PolicyMode {
+                id: e.id.to_owned(),
+            });
         }
         let settings = match e.settings {
             serde_yaml::Value::Null => &empty,
             serde_yaml::Value::Mapping(_) => e.settings,
-            _ => bail!("policy {}: settings must be a YAML mapping", e.id),
+            _ => {
+                return Err(ManifestError::PolicySettingsNotMapping {
+                    id: e.id.to_owned(),
+                });
+            }
         };
         let policy = PolicyServerPolicy {
             module: module_uri(e.module_ref),
@@ -219,11 +259,14 @@ pub fn scaffold_policy_server_config(entries: &[PolicyServerEntry<'_>]) -> Resul
         };
         let key = serde_yaml::Value::String(e.id.to_string());
         if root.contains_key(&key) {
-            bail!("duplicate policy id {}", e.id);
+            return Err(ManifestError::DuplicateId {
+                id: e.id.to_owned(),
+            });
         }
-        root.insert(key, serde_yaml::to_value(&policy)?);
+        let policy = serde_yaml::to_value(&policy).map_err(yaml_error("a policies.yml entry"))?;
+        root.insert(key, policy);
     }
-    Ok(serde_yaml::to_string(&root)?)
+    serde_yaml::to_string(&root).map_err(yaml_error("policies.yml"))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! OCI push and pull of policies (§7) with `oci-client`.
+//! OCI push and pull of policies (docs/protocol.md §7) with `oci-client`.
 //!
 //! The API is blocking: each call runs a tokio current-thread runtime.
 //! Artifacts follow Kubewarden's layout: an OCI image manifest whose config
@@ -9,16 +9,92 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine as _;
 use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+use oci_client::errors::OciDistributionError;
 use oci_client::manifest::{OciImageManifest, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
-use oci_client::{Client, Reference};
+use oci_client::{Client, ParseError, Reference};
 
 pub use oci_client::secrets::RegistryAuth;
 
-use crate::annotate::read_metadata;
+use crate::annotate::{AnnotateError, read_metadata};
 use crate::metadata::{Metadata, annotations as a};
+
+/// Why a push, a pull or a credentials lookup failed; each message names the reference or
+/// the docker config file. Reasons are in the message, never a `source()`.
+#[derive(Debug, thiserror::Error)]
+pub enum OciError {
+    #[error(
+        "{reference}: only registry:// references (or bare OCI references) can be pushed or pulled"
+    )]
+    NotARegistry { reference: String },
+    #[error("invalid OCI reference {reference:?}: {reason}")]
+    InvalidReference {
+        reference: String,
+        reason: ParseError,
+    },
+    /// The module's metadata section is unreadable; the message names the section.
+    #[error("{0}")]
+    Metadata(AnnotateError),
+    #[error("Cannot push a policy without Kubewarden metadata: annotate it first")]
+    NotAnnotated,
+    #[error("cannot start the tokio runtime: {reason}")]
+    Runtime { reason: std::io::Error },
+    /// `action` says what was attempted ("cannot push to <ref>", ...); `reason` is the
+    /// registry client's error with its whole chain of causes.
+    #[error("{action}: {}", causes(reason))]
+    Registry {
+        action: String,
+        reason: OciDistributionError,
+    },
+    #[error("{reference}: the manifest has no layer")]
+    NoLayer { reference: String },
+    #[error("{reference}: no image manifest")]
+    NoManifest { reference: String },
+    #[error("cannot read {}: {reason}", path.display())]
+    ReadDockerConfig {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    #[error("{} is not valid JSON: {reason}", path.display())]
+    DockerConfigJson {
+        path: PathBuf,
+        reason: serde_json::Error,
+    },
+    #[error("{}: auth for {key} is not base64: {reason}", path.display())]
+    AuthNotBase64 {
+        path: PathBuf,
+        key: String,
+        reason: base64::DecodeError,
+    },
+    #[error("{}: auth for {key} is not UTF-8: {reason}", path.display())]
+    AuthNotUtf8 {
+        path: PathBuf,
+        key: String,
+        reason: std::string::FromUtf8Error,
+    },
+    #[error("{}: auth for {key} is not user:password", path.display())]
+    AuthNotUserPassword { path: PathBuf, key: String },
+}
+
+type Result<T, E = OciError> = std::result::Result<T, E>;
+
+/// An error and its causes joined by ": ", as anyhow's `{:#}` prints them: the registry
+/// client's top-level text alone rarely says what went wrong (e.g. a refused connection).
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}
+
+fn registry_error(action: String) -> impl FnOnce(OciDistributionError) -> OciError {
+    move |reason| OciError::Registry { action, reason }
+}
 
 /// Media type of the config blob.
 pub const CONFIG_MEDIA_TYPE: &str = WASM_CONFIG_MEDIA_TYPE;
@@ -32,11 +108,14 @@ pub const OCI_SOURCE_ANNOTATION: &str = "org.opencontainers.image.source";
 pub fn parse_reference(reference: &str) -> Result<Reference> {
     let bare = reference.strip_prefix("registry://").unwrap_or(reference);
     if bare.contains("://") {
-        bail!(
-            "{reference}: only registry:// references (or bare OCI references) can be pushed or pulled"
-        );
+        return Err(OciError::NotARegistry {
+            reference: reference.to_owned(),
+        });
     }
-    Reference::from_str(bare).map_err(|e| anyhow!("invalid OCI reference {reference:?}: {e}"))
+    Reference::from_str(bare).map_err(|reason| OciError::InvalidReference {
+        reference: reference.to_owned(),
+        reason,
+    })
 }
 
 /// Manifest annotations derived from policy metadata, as kwctl push does:
@@ -76,7 +155,7 @@ fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("cannot start the tokio runtime")?;
+        .map_err(|reason| OciError::Runtime { reason })?;
     Ok(rt.block_on(f))
 }
 
@@ -92,9 +171,9 @@ pub fn push(
     auth: &RegistryAuth,
     insecure_plain_http: bool,
 ) -> Result<String> {
-    let metadata = read_metadata(wasm_bytes)?.ok_or_else(|| {
-        anyhow!("Cannot push a policy without Kubewarden metadata: annotate it first")
-    })?;
+    let metadata = read_metadata(wasm_bytes)
+        .map_err(OciError::Metadata)?
+        .ok_or(OciError::NotAnnotated)?;
     let reference = parse_reference(reference)?;
     let annotations = manifest_annotations(&metadata);
     let layers = vec![ImageLayer::new(
@@ -113,16 +192,17 @@ pub fn push(
         client
             .push(&reference, &layers, config, auth, Some(manifest))
             .await
-            .with_context(|| format!("cannot push to {}", reference.whole()))?;
+            .map_err(registry_error(format!(
+                "cannot push to {}",
+                reference.whole()
+            )))?;
         client
             .fetch_manifest_digest(&reference, auth)
             .await
-            .with_context(|| {
-                format!(
-                    "cannot read back the manifest digest of {}",
-                    reference.whole()
-                )
-            })
+            .map_err(registry_error(format!(
+                "cannot read back the manifest digest of {}",
+                reference.whole()
+            )))
     })??;
     Ok(format!(
         "{}/{}@{}",
@@ -159,15 +239,17 @@ pub fn pull_artifact(
     let reference = parse_reference(reference)?;
     let client = client(insecure_plain_http);
     let image = block_on(client.pull(&reference, auth, vec![LAYER_MEDIA_TYPE]))?
-        .with_context(|| format!("cannot pull {}", reference.whole()))?;
+        .map_err(registry_error(format!("cannot pull {}", reference.whole())))?;
     let layer = image
         .layers
         .into_iter()
         .next()
-        .ok_or_else(|| anyhow!("{}: the manifest has no layer", reference.whole()))?;
-    let manifest = image
-        .manifest
-        .ok_or_else(|| anyhow!("{}: no image manifest", reference.whole()))?;
+        .ok_or_else(|| OciError::NoLayer {
+            reference: reference.whole(),
+        })?;
+    let manifest = image.manifest.ok_or_else(|| OciError::NoManifest {
+        reference: reference.whole(),
+    })?;
     Ok(PulledPolicy {
         wasm: layer.data.to_vec(),
         manifest,
@@ -202,10 +284,15 @@ pub fn registry_auth_for(reference: &str) -> Result<RegistryAuth> {
 /// or `username`/`password`; `identitytoken` is sent as a bearer token.
 /// Credential helpers are not supported (anonymous is used).
 pub fn registry_auth_from_docker_config(path: &Path, registry: &str) -> Result<RegistryAuth> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|reason| OciError::ReadDockerConfig {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|reason| OciError::DockerConfigJson {
+            path: path.to_path_buf(),
+            reason,
+        })?;
     let normalize = |s: &str| -> String {
         let s = s
             .strip_prefix("https://")
@@ -230,12 +317,23 @@ pub fn registry_auth_from_docker_config(path: &Path, registry: &str) -> Result<R
         {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(encoded.trim())
-                .with_context(|| format!("{}: auth for {key} is not base64", path.display()))?;
-            let decoded = String::from_utf8(decoded)
-                .with_context(|| format!("{}: auth for {key} is not UTF-8", path.display()))?;
-            let (user, pass) = decoded.split_once(':').ok_or_else(|| {
-                anyhow!("{}: auth for {key} is not user:password", path.display())
+                .map_err(|reason| OciError::AuthNotBase64 {
+                    path: path.to_path_buf(),
+                    key: key.clone(),
+                    reason,
+                })?;
+            let decoded = String::from_utf8(decoded).map_err(|reason| OciError::AuthNotUtf8 {
+                path: path.to_path_buf(),
+                key: key.clone(),
+                reason,
             })?;
+            let (user, pass) =
+                decoded
+                    .split_once(':')
+                    .ok_or_else(|| OciError::AuthNotUserPassword {
+                        path: path.to_path_buf(),
+                        key: key.clone(),
+                    })?;
             return Ok(RegistryAuth::Basic(user.to_string(), pass.to_string()));
         }
         if let (Some(u), Some(p)) = (

@@ -1,20 +1,12 @@
-//! Host-capability allow-list (contract §3.6, KC `host_capabilities.rs`).
+//! Host-capability allow-list (docs/protocol.md §3.6); the patterns and the list of
+//! capability paths are the metadata model's (`kwhost_artifact::host_capabilities`).
 
-/// Every capability path `"{namespace}/{operation}"` that can be granted.
-pub use kwhost_artifact::metadata::CAPABILITY_PATHS;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Pattern {
-    Any,
-    /// `ns/*` or `ns/v1/*`, stored without the `*`.
-    Prefix(String),
-    Exact(String),
-}
+use kwhost_artifact::host_capabilities::{CapabilityPattern, UnknownCapabilityPattern};
 
 /// Parsed allow-list. Empty means deny all; kwctl's default is `*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowList {
-    patterns: Vec<Pattern>,
+    patterns: Vec<CapabilityPattern>,
 }
 
 impl Default for AllowList {
@@ -26,45 +18,23 @@ impl Default for AllowList {
 impl AllowList {
     pub fn allow_all() -> Self {
         Self {
-            patterns: vec![Pattern::Any],
+            patterns: vec![CapabilityPattern::Any],
         }
     }
 
-    /// Parses patterns; a pattern that names no known capability is rejected.
-    pub fn parse<S: AsRef<str>>(patterns: &[S]) -> Result<Self, String> {
+    /// Parses patterns (surrounding blanks ignored); a pattern that names no known
+    /// capability is rejected.
+    pub fn parse<S: AsRef<str>>(patterns: &[S]) -> Result<Self, UnknownCapabilityPattern> {
         let patterns = patterns
             .iter()
-            .map(|p| parse_pattern(p.as_ref()))
+            .map(|p| CapabilityPattern::parse(p.as_ref().trim()))
             .collect::<Result<_, _>>()?;
         Ok(Self { patterns })
     }
 
     pub fn allows(&self, path: &str) -> bool {
-        self.patterns.iter().any(|pattern| match pattern {
-            Pattern::Any => true,
-            Pattern::Prefix(prefix) => path.starts_with(prefix.as_str()),
-            Pattern::Exact(exact) => path == exact,
-        })
+        self.patterns.iter().any(|pattern| pattern.allows(path))
     }
-}
-
-fn parse_pattern(pattern: &str) -> Result<Pattern, String> {
-    let pattern = pattern.trim();
-    if pattern == "*" {
-        return Ok(Pattern::Any);
-    }
-    if let Some(prefix) = pattern.strip_suffix("/*") {
-        let prefix = format!("{prefix}/");
-        if CAPABILITY_PATHS
-            .iter()
-            .any(|path| path.starts_with(&prefix))
-        {
-            return Ok(Pattern::Prefix(prefix));
-        }
-    } else if CAPABILITY_PATHS.contains(&pattern) {
-        return Ok(Pattern::Exact(pattern.to_owned()));
-    }
-    Err(format!("unknown host capability pattern: '{pattern}'"))
 }
 
 #[cfg(test)]
@@ -88,7 +58,10 @@ mod tests {
 
     #[test]
     fn unknown_segments_are_rejected() {
-        assert!(AllowList::parse(&["oci/v3/*"]).is_err());
+        assert_eq!(
+            AllowList::parse(&[" oci/v3/* "]).unwrap_err().to_string(),
+            "unknown host capability pattern: 'oci/v3/*'"
+        );
         assert!(AllowList::parse(&["foo/*"]).is_err());
         assert!(AllowList::parse(&["kubernetes/delete"]).is_err());
         assert!(AllowList::parse(&["kubernetes/*", "net/*", "crypto/v1/*"]).is_ok());

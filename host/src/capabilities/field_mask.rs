@@ -1,4 +1,4 @@
-//! `field_masks` pruning (KC `callback_handler/kubernetes/field_mask.rs`): keep only the
+//! `field_masks` pruning (Kubewarden's `policy-evaluator`, `crates/policy-evaluator/src/callback_handler/kubernetes/field_mask.rs`): keep only the
 //! listed dot paths; a path crossing an array applies to every element.
 
 use std::collections::BTreeMap;

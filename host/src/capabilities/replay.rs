@@ -1,12 +1,12 @@
-//! kwctl record/replay sessions (contract §3.8): FIFO, exact equality.
+//! kwctl record/replay sessions (docs/protocol.md §3.8): FIFO, exact equality.
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::Deserialize;
 
-use super::CapabilityBackend;
+use super::backend::{BackendResult, CapabilityBackend};
 use super::requests::CallbackRequest;
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +32,27 @@ struct Exchange {
     response: RecordedResponse,
 }
 
+/// Why a replay session cannot be used; the message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("cannot read replay session {path}: {reason}")]
+    Read {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    #[error("invalid replay session {origin}: {reason}")]
+    Entries {
+        origin: String,
+        reason: serde_yaml::Error,
+    },
+    #[error("invalid replay session {origin}: exchange #{number}: request: {reason}")]
+    Request {
+        origin: String,
+        number: usize,
+        reason: serde_yaml::Error,
+    },
+}
+
 /// Answers host calls from a recorded session, popping exchanges in order.
 #[derive(Debug)]
 pub struct ReplayBackend {
@@ -39,24 +60,34 @@ pub struct ReplayBackend {
 }
 
 impl ReplayBackend {
-    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read replay session {}: {e}", path.display()))?;
-        Self::from_yaml(&text)
-            .map_err(|e| anyhow::anyhow!("invalid replay session {}: {e}", path.display()))
+    pub fn from_file(path: &Path) -> Result<Self, ReplayError> {
+        let text = std::fs::read_to_string(path).map_err(|reason| ReplayError::Read {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Self::from_yaml_in(&text, &path.display().to_string())
     }
 
-    pub fn from_yaml(text: &str) -> anyhow::Result<Self> {
-        let entries: Vec<RecordedEntry> = serde_yaml::from_str(text)?;
+    /// Parses a session; `origin` names it in errors.
+    pub fn from_yaml_in(text: &str, origin: &str) -> Result<Self, ReplayError> {
+        let entries: Vec<RecordedEntry> =
+            serde_yaml::from_str(text).map_err(|reason| ReplayError::Entries {
+                origin: origin.to_owned(),
+                reason,
+            })?;
         let exchanges = entries
             .into_iter()
             .enumerate()
             .map(|(index, RecordedEntry::Exchange { request, response })| {
-                let request = serde_yaml::from_str(&request)
-                    .map_err(|e| anyhow::anyhow!("exchange #{}: request: {e}", index + 1))?;
+                let request =
+                    serde_yaml::from_str(&request).map_err(|reason| ReplayError::Request {
+                        origin: origin.to_owned(),
+                        number: index + 1,
+                        reason,
+                    })?;
                 Ok(Exchange { request, response })
             })
-            .collect::<anyhow::Result<_>>()?;
+            .collect::<Result<_, ReplayError>>()?;
         Ok(Self {
             exchanges: Mutex::new(exchanges),
         })
@@ -69,7 +100,7 @@ impl ReplayBackend {
 }
 
 impl CapabilityBackend for ReplayBackend {
-    fn answer(&self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
+    fn answer(&self, request: &CallbackRequest) -> BackendResult {
         let next = self
             .exchanges
             .lock()
@@ -118,7 +149,7 @@ mod tests {
 
     #[test]
     fn fifo_then_exhausted() {
-        let replay = ReplayBackend::from_yaml(SESSION).unwrap();
+        let replay = ReplayBackend::from_yaml_in(SESSION, "session.yml").unwrap();
         assert_eq!(
             replay.answer(&dns("example.com")).unwrap(),
             br#"{"ips":["93.184.216.34"]}"#
@@ -135,7 +166,7 @@ mod tests {
 
     #[test]
     fn mismatch_consumes_the_exchange() {
-        let replay = ReplayBackend::from_yaml(SESSION).unwrap();
+        let replay = ReplayBackend::from_yaml_in(SESSION, "session.yml").unwrap();
         let error = replay.answer(&dns("other.org")).unwrap_err();
         assert!(
             error.starts_with("Replay error: unexpected request. Was expecting DnsLookupHost"),

@@ -1,6 +1,6 @@
-//! Typed host-capability requests: kwctl's `CallbackRequestType` (contract §3.8).
+//! Typed host-capability requests: kwctl's `CallbackRequestType` (docs/protocol.md §3.8).
 //!
-//! The same enum parses the guest's `__host_call` payloads (§3) and the `!Tag` strings
+//! The same enum parses the guest's `__host_call` payloads (docs/protocol.md §3) and the `!Tag` strings
 //! of a recorded session, so replay compares requests with `==` exactly like kwctl.
 
 use std::collections::BTreeMap;

@@ -1,17 +1,18 @@
 //! Declarative world files (docs/suites.md): host capabilities answered from YAML.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 
 use policy_common::glob::glob_match;
 use policy_common::image::normalise_leniently as normalise;
+use policy_common::json::str_at;
+use policy_common::selector::LabelSelector;
+use serde::Deserialize;
+use serde_json::{Value, json};
 
-use super::CapabilityBackend;
+use super::backend::{BackendResult, CapabilityBackend};
 use super::field_mask::apply_field_masks;
-use super::label_selector::{LabelSelector, field_selector_matches};
+use super::field_selector::field_selector_matches;
 use super::requests::{CallbackRequest, SubjectAccessReview};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -92,23 +93,45 @@ fn normalise_keys<V>(map: BTreeMap<String, V>) -> BTreeMap<String, V> {
     map.into_iter().map(|(k, v)| (normalise(&k), v)).collect()
 }
 
-fn to_bytes(value: &Value) -> Result<Vec<u8>, String> {
+fn to_bytes(value: &Value) -> BackendResult {
     serde_json::to_vec(value).map_err(|e| e.to_string())
 }
 
-fn str_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
-    object.pointer(pointer).and_then(Value::as_str)
+/// Why a world file cannot be used; the message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("cannot read world {path}: {reason}")]
+    Read {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    #[error("invalid world {origin}: {reason}")]
+    Yaml {
+        origin: String,
+        reason: serde_yaml::Error,
+    },
 }
 
 impl World {
-    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read world {}: {e}", path.display()))?;
-        Self::from_yaml(&text).map_err(|e| anyhow::anyhow!("invalid world {}: {e}", path.display()))
+    pub fn from_file(path: &Path) -> Result<Self, WorldError> {
+        let text = std::fs::read_to_string(path).map_err(|reason| WorldError::Read {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Self::from_yaml_in(&text, &path.display().to_string())
     }
 
-    pub fn from_yaml(text: &str) -> anyhow::Result<Self> {
-        let mut world: World = serde_yaml::from_str(text)?;
+    /// [`World::from_yaml_in`] for text without a file name.
+    pub fn from_yaml(text: &str) -> Result<Self, WorldError> {
+        Self::from_yaml_in(text, "(inline)")
+    }
+
+    /// Parses a world; `origin` names it in errors.
+    pub fn from_yaml_in(text: &str, origin: &str) -> Result<Self, WorldError> {
+        let mut world: World = serde_yaml::from_str(text).map_err(|reason| WorldError::Yaml {
+            origin: origin.to_owned(),
+            reason,
+        })?;
         if let Some(oci) = &mut world.oci {
             oci.digests = normalise_keys(std::mem::take(&mut oci.digests));
             oci.manifests = normalise_keys(std::mem::take(&mut oci.manifests));
@@ -118,13 +141,13 @@ impl World {
         Ok(world)
     }
 
-    fn oci(&self) -> Result<&OciWorld, String> {
+    fn oci(&self) -> BackendResult<&OciWorld> {
         self.oci
             .as_ref()
             .ok_or_else(|| "world has no oci section".to_owned())
     }
 
-    fn kubernetes(&self) -> Result<&KubernetesWorld, String> {
+    fn kubernetes(&self) -> BackendResult<&KubernetesWorld> {
         self.kubernetes
             .as_ref()
             .ok_or_else(|| "world has no kubernetes section".to_owned())
@@ -136,7 +159,7 @@ impl World {
         image: &str,
         what: &str,
         pick: impl Fn(&'a OciWorld) -> &'a BTreeMap<String, Value>,
-    ) -> Result<&'a Value, String> {
+    ) -> BackendResult<&'a Value> {
         let oci = self.oci()?;
         let key = normalise(image);
         if let Some(error) = oci.errors.get(&key) {
@@ -147,7 +170,7 @@ impl World {
             .ok_or_else(|| format!("world has no oci {what} for {key}"))
     }
 
-    fn digest_of(&self, image: &str) -> Result<String, String> {
+    fn digest_of(&self, image: &str) -> BackendResult<String> {
         let oci = self.oci()?;
         let key = normalise(image);
         if let Some(error) = oci.errors.get(&key) {
@@ -160,7 +183,7 @@ impl World {
             .ok_or_else(|| format!("world has no oci digest for {key}"))
     }
 
-    fn verify(&self, request: &CallbackRequest, image: &str) -> Result<Vec<u8>, String> {
+    fn verify(&self, request: &CallbackRequest, image: &str) -> BackendResult {
         let oci = self.oci()?;
         let key = normalise(image);
         let name = key.split_once('@').map_or(key.as_str(), |(name, _)| name);
@@ -195,7 +218,7 @@ impl World {
         name: &str,
         namespace: Option<&str>,
         field_masks: Option<&[String]>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> BackendResult {
         let object = self
             .kubernetes()?
             .objects
@@ -218,14 +241,14 @@ impl World {
         label_selector: Option<&str>,
         field_selector: Option<&str>,
         field_masks: Option<&[String]>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> BackendResult {
         let labels = LabelSelector::parse(label_selector.unwrap_or(""))?;
         let mut items = Vec::new();
         for object in &self.kubernetes()?.objects {
             let selected = str_at(object, "/apiVersion") == Some(api_version)
                 && str_at(object, "/kind") == Some(kind)
                 && namespace.is_none_or(|ns| str_at(object, "/metadata/namespace") == Some(ns))
-                && labels.matches_object(object)
+                && labels.matches(object.pointer("/metadata/labels"))
                 && match field_selector {
                     Some(selector) => field_selector_matches(selector, object)?,
                     None => true,
@@ -242,7 +265,7 @@ impl World {
         }))
     }
 
-    fn can_i(&self, review: &SubjectAccessReview) -> Result<Vec<u8>, String> {
+    fn can_i(&self, review: &SubjectAccessReview) -> BackendResult {
         let attributes = &review.resource_attributes;
         let entry = self
             .kubernetes()?
@@ -273,7 +296,7 @@ impl World {
 }
 
 impl CapabilityBackend for World {
-    fn answer(&self, request: &CallbackRequest) -> Result<Vec<u8>, String> {
+    fn answer(&self, request: &CallbackRequest) -> BackendResult {
         use CallbackRequest as R;
         match request {
             R::OciManifestDigest { image } => to_bytes(&json!({"digest": self.digest_of(image)?})),
@@ -374,7 +397,7 @@ oci:
 dns: { example.com: ["93.184.216.34"] }
 "#;
 
-    fn answer(request: CallbackRequest) -> Result<String, String> {
+    fn answer(request: CallbackRequest) -> BackendResult<String> {
         World::from_yaml(WORLD)
             .unwrap()
             .answer(&request)

@@ -1,22 +1,130 @@
 //! `annotate`, `inspect`, `push`, `pull` and `scaffold`: policies as Kubewarden artifacts
-//! (contract §5–§8). The work is in `kwhost-artifact`; this module reads files and flags.
+//! (docs/protocol.md §5–§8). The work is in `kwhost-artifact`; this module reads files and flags.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::Subcommand;
 use kwhost_artifact::{
     ManifestKind, Metadata, OutputFormat, PolicyServerEntry, ProtocolVersion, RegistryAuth,
 };
 
 use super::{CommandError, new_runtime};
-use crate::cli::{
-    AnnotateArgs, ArtifactHubArgs, InspectArgs, ManifestArgs, PolicyServerConfigArgs, PullArgs,
-    PushArgs, ScaffoldArgs, ScaffoldCommand,
-};
 use crate::evaluation::{Policy, protocol_version};
 
-fn unusable(context: impl std::fmt::Display) -> impl FnOnce(anyhow::Error) -> CommandError {
-    move |e| CommandError::Unusable(format!("{context}: {e:#}"))
+#[derive(Debug, clap::Args)]
+pub struct AnnotateArgs {
+    /// The policy module.
+    pub module: PathBuf,
+    #[arg(short = 'm', long = "metadata-path")]
+    pub metadata_path: PathBuf,
+    /// Markdown stored as `io.kubewarden.policy.usage`.
+    #[arg(short = 'u', long = "usage-path")]
+    pub usage_path: Option<PathBuf>,
+    #[arg(short = 'o', long = "output-path")]
+    pub output_path: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// A module path (`file://` accepted) or `registry://` reference.
+    pub module: String,
+    /// `yaml` for the raw metadata; the default is a readable summary.
+    #[arg(short = 'o', long, value_parser = ["pretty", "yaml"])]
+    pub output: Option<String>,
+    /// Plain HTTP for a local registry.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// The annotated module.
+    pub module: PathBuf,
+    /// `[registry://]registry/repository:tag`.
+    pub reference: String,
+    /// Plain HTTP for a local registry.
+    #[arg(long)]
+    pub insecure: bool,
+    /// `json` prints `{"immutable_ref": ...}`.
+    #[arg(short = 'o', long, value_parser = ["text", "json"])]
+    pub output: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// `[registry://]registry/repository:tag` or `...@sha256:...`.
+    pub reference: String,
+    #[arg(short = 'o', long = "output-path")]
+    pub output_path: PathBuf,
+    /// Plain HTTP for a local registry.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScaffoldArgs {
+    #[command(subcommand)]
+    pub command: ScaffoldCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScaffoldCommand {
+    /// `artifacthub-pkg.yml` from metadata.yml (like `kwctl scaffold artifacthub`).
+    Artifacthub(ArtifactHubArgs),
+    /// A ClusterAdmissionPolicy or AdmissionPolicy.
+    Manifest(ManifestArgs),
+    /// A `policies.yml` for a stand-alone policy-server.
+    PolicyServerConfig(PolicyServerConfigArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ArtifactHubArgs {
+    #[arg(short = 'm', long = "metadata-path")]
+    pub metadata_path: PathBuf,
+    #[arg(short = 'q', long = "questions-path")]
+    pub questions_path: Option<PathBuf>,
+    /// RFC 3339 `createdAt`: the release date of the policy's version (tests/scripts/generate-artifacts.sh
+    /// reads it from `[package.metadata.artifacthub]` of the policy's Cargo.toml).
+    #[arg(long)]
+    pub created_at: String,
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManifestArgs {
+    #[arg(short = 'm', long = "metadata-path")]
+    pub metadata_path: PathBuf,
+    /// Module reference, e.g. `registry://ghcr.io/org/policy:v1.0.0`.
+    #[arg(long)]
+    pub module: String,
+    /// Settings, YAML or JSON.
+    #[arg(short = 's', long = "settings-path")]
+    pub settings_path: Option<PathBuf>,
+    /// `ClusterAdmissionPolicy` or `AdmissionPolicy`.
+    #[arg(short = 't', long = "type", default_value = "ClusterAdmissionPolicy")]
+    pub r#type: String,
+    /// `metadata.name` of the policy resource.
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PolicyServerConfigArgs {
+    /// `ID=MODULE_REF,METADATA_PATH[,SETTINGS_PATH]`, repeatable.
+    #[arg(long = "policy", required = true)]
+    pub policies: Vec<String>,
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+}
+
+fn unusable<E: Into<anyhow::Error>>(
+    context: impl std::fmt::Display,
+) -> impl FnOnce(E) -> CommandError {
+    move |e| CommandError::Unusable(format!("{context}: {:#}", e.into()))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CommandError> {

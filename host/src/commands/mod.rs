@@ -26,5 +26,5 @@ impl From<InputError> for CommandError {
 
 pub(crate) fn new_runtime() -> Result<Runtime, CommandError> {
     Runtime::new(ModuleCache::new(default_cache_dir()))
-        .map_err(|e| CommandError::Failed(format!("cannot create the wasmtime engine: {e}")))
+        .map_err(|e| CommandError::Failed(e.to_string()))
 }

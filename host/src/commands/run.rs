@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::{CommandError, new_runtime};
 use crate::capabilities::{AllowList, CapabilityBackend, NoBackend, ReplayBackend, World};
-use crate::cli::RunArgs;
 use crate::evaluation::{Outcome, Policy, PolicyOptions, evaluate};
+use crate::model::admission_response::PolicyMode;
 use crate::model::document::{InputError, parse_json_or_yaml, read_document};
 use crate::model::{admission_request, settings};
 use crate::runtime::ExecutionLimits;
@@ -38,11 +38,14 @@ fn read_settings(args: &RunArgs) -> Result<settings::Settings, InputError> {
 }
 
 fn backend(args: &RunArgs) -> Result<Arc<dyn CapabilityBackend>, InputError> {
-    let unusable = |e: anyhow::Error| InputError::new(e.to_string());
     let backend: Arc<dyn CapabilityBackend> =
         match (&args.replay_host_capabilities_interactions, &args.world) {
-            (Some(session), _) => Arc::new(ReplayBackend::from_file(session).map_err(unusable)?),
-            (None, Some(world)) => Arc::new(World::from_file(world).map_err(unusable)?),
+            (Some(session), _) => Arc::new(
+                ReplayBackend::from_file(session).map_err(|e| InputError::new(e.to_string()))?,
+            ),
+            (None, Some(world)) => {
+                Arc::new(World::from_file(world).map_err(|e| InputError::new(e.to_string()))?)
+            }
             (None, None) => Arc::new(NoBackend),
         };
     Ok(backend)
@@ -68,10 +71,45 @@ fn options(args: &RunArgs) -> Result<PolicyOptions, InputError> {
                 .filter(|p| !p.trim().is_empty())
                 .collect::<Vec<_>>(),
         )
-        .map_err(InputError::new)?,
+        .map_err(|e| InputError::new(e.to_string()))?,
         allow_context_aware: args.allow_context_aware,
         ..PolicyOptions::default()
     })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The policy module (`file://` prefix accepted).
+    pub module: String,
+    /// AdmissionReview or AdmissionRequest, JSON or YAML (`-` for stdin).
+    #[arg(short = 'r', long)]
+    pub request_path: PathBuf,
+    /// Settings file, JSON or YAML.
+    #[arg(short = 's', long, conflicts_with = "settings_json")]
+    pub settings_path: Option<PathBuf>,
+    /// Settings as a JSON string.
+    #[arg(long)]
+    pub settings_json: Option<String>,
+    /// Answer host capabilities from a kwctl recorded session.
+    #[arg(long, value_name = "FILE", conflicts_with = "world")]
+    pub replay_host_capabilities_interactions: Option<PathBuf>,
+    /// Answer host capabilities from a world file (docs/suites.md).
+    #[arg(long, value_name = "FILE")]
+    pub world: Option<PathBuf>,
+    /// Grant the contextAwareResources of the module's metadata.
+    #[arg(long)]
+    pub allow_context_aware: bool,
+    /// Host capability patterns (`*`, `oci/*`, `kubernetes/can_i`, ...); none = deny all.
+    #[arg(long, num_args = 0.., value_delimiter = ',', default_value = "*")]
+    pub allowed_host_capabilities: Vec<String>,
+    #[arg(long, value_enum, default_value_t = PolicyMode::Protect)]
+    pub mode: PolicyMode,
+    /// Epoch deadline for each guest call, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pub timeout: f64,
+    /// Memory cap per instance, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub memory_limit: usize,
 }
 
 pub fn execute(args: RunArgs) -> Result<ExitCode, CommandError> {

@@ -1,10 +1,30 @@
 //! `kwhost test`: run suites (docs/suites.md).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{CommandError, new_runtime};
-use crate::cli::TestArgs;
 use crate::model::runner::{self, RunnerOptions, default_dist_dir};
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Suite files, or directories searched recursively for suites.
+    #[arg(required = true)]
+    pub suites: Vec<PathBuf>,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Where `policy: NAME` modules are (default: `dist/` at the workspace root).
+    #[arg(long, value_name = "DIR")]
+    pub dist: Option<PathBuf>,
+    /// Write every case's full outcome (allowed, status, patch, warnings, audit annotations,
+    /// rejected settings or host error) as one JSON object keyed by `suite :: case`.
+    #[arg(long, value_name = "FILE")]
+    pub record_responses: Option<PathBuf>,
+    /// Fail every case whose full outcome differs from a record written by `--record-responses`.
+    #[arg(long, value_name = "FILE")]
+    pub compare_responses: Option<PathBuf>,
+}
 
 pub fn execute(args: TestArgs) -> Result<ExitCode, CommandError> {
     let dist_dir = args.dist.clone().unwrap_or_else(|| {

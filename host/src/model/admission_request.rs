@@ -1,4 +1,4 @@
-//! AdmissionRequest normalisation (contract §2.1): what the guest sees as `request`.
+//! AdmissionRequest normalisation (docs/protocol.md §2.1): what the guest sees as `request`.
 
 use k8s_openapi::api::authentication::v1::UserInfo;
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,7 @@ pub struct GroupVersionResource {
     pub resource: String,
 }
 
-/// KC `policy-evaluator/src/admission_request.rs`: unknown fields dropped, `None` omitted.
+/// Kubewarden's `policy-evaluator`, `crates/policy-evaluator/src/admission_request.rs`: unknown fields dropped, `None` omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AdmissionRequest {

@@ -1,4 +1,4 @@
-//! ValidationResponse -> AdmissionResponse (contract §2.5) and the policy-server's
+//! ValidationResponse -> AdmissionResponse (docs/protocol.md §2.5) and the policy-server's
 //! `AdmissionResponseHandler` post-processing.
 
 use std::collections::BTreeMap;
@@ -31,9 +31,9 @@ pub struct Status {
     pub code: Option<u16>,
 }
 
-/// KC `AdmissionResponse`; field order is the serialisation order.
+/// Kubewarden's `policy-evaluator` `AdmissionResponse` (`crates/policy-evaluator/src/admission_response.rs`); field order is the serialisation order.
 ///
-/// `auditAnnotations` is a `BTreeMap` (KC: `HashMap`) so output is deterministic.
+/// `auditAnnotations` is a `BTreeMap` (upstream: `HashMap`) so output is deterministic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AdmissionResponse {
@@ -72,12 +72,12 @@ impl AdmissionResponse {
         }
     }
 
-    /// Error paths of §2.5 item 6: `internal server error: <err>`, code 500.
+    /// Error paths of docs/protocol.md §2.5 item 6: `internal server error: <err>`, code 500.
     pub fn internal_error(uid: &str, error: &str) -> Self {
         Self::reject(uid, format!("internal server error: {error}"), Some(500))
     }
 
-    /// §2.5 item 7: the epoch deadline interrupted the guest.
+    /// docs/protocol.md §2.5 item 7: the epoch deadline interrupted the guest.
     pub fn timeout(uid: &str) -> Self {
         Self::reject(uid, TIMEOUT_MESSAGE, Some(500))
     }
@@ -129,18 +129,27 @@ impl AdmissionResponse {
     }
 
     /// The decoded JSON Patch, if any.
-    pub fn decoded_patch(&self) -> Option<Result<Value, String>> {
+    pub fn decoded_patch(&self) -> Option<Result<Value, PatchError>> {
         self.patch.as_ref().map(|patch| {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(patch)
-                .map_err(|e| e.to_string())?;
-            serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+                .map_err(|reason| PatchError::Base64 { reason })?;
+            serde_json::from_slice(&bytes).map_err(|reason| PatchError::Json { reason })
         })
     }
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("an AdmissionResponse always serialises")
     }
+}
+
+/// Why a response's `patch` cannot be decoded; the caller says it is the patch.
+#[derive(Debug, thiserror::Error)]
+pub enum PatchError {
+    #[error("{reason}")]
+    Base64 { reason: base64::DecodeError },
+    #[error("{reason}")]
+    Json { reason: serde_json::Error },
 }
 
 /// `policyMode` of a policy.

@@ -3,8 +3,8 @@
 pub mod admission_request;
 pub mod admission_response;
 pub mod document;
+mod expectations;
 pub mod junit;
-pub mod metadata;
 pub mod runner;
 pub mod settings;
 pub mod suite;

@@ -12,7 +12,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(100);
 
 /// Builds the engine the way kwctl's `PolicyEvaluatorBuilder::build_engine` does
 /// (function references on, epoch interruption for deadlines) and starts its ticker.
-pub fn new_engine() -> anyhow::Result<Engine> {
+pub fn new_engine() -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_function_references(true);
     config.epoch_interruption(true);

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use kwhost_artifact::METADATA_SECTION;
 use wasmtime::{
     Engine, ExternType, InstancePre, Linker, Module, Store, StoreLimitsBuilder, Trap, TypedFunc,
     ValType,
@@ -12,13 +13,12 @@ use wasmtime::{
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
-use super::DEADLINE_EXCEEDED;
 use super::cache::ModuleCache;
 use super::engine::deadline_ticks;
 use super::wapc::{self, HostCallback, StoreData, WapcState};
 
-/// The custom section `kwctl annotate` writes (contract §5.2).
-const METADATA_SECTION: &str = "io.kubewarden.metadata";
+/// The literal text wasmtime-provider stores as guest error when the epoch deadline is hit.
+pub const DEADLINE_EXCEEDED: &str = "guest code interrupted, execution deadline exceeded";
 
 /// Per-instance resource caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,10 +84,21 @@ pub enum LoadError {
     NotWasm { path: PathBuf },
     #[error("cannot compile module {path}: {message}")]
     Compile { path: PathBuf, message: String },
-    #[error("module {path} is not a waPC policy: {message}")]
-    NotWapc { path: PathBuf, message: String },
+    #[error("module {path} is not a waPC policy: {reason}")]
+    NotWapc { path: PathBuf, reason: NotWapc },
     #[error("cannot link module {path}: {message}")]
     Link { path: PathBuf, message: String },
+}
+
+/// What a module lacks to be a waPC guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotWapc {
+    #[error("export `__guest_call` must be a function (i32, i32) -> i32")]
+    GuestCallSignature,
+    #[error("it does not export `__guest_call`")]
+    NoGuestCall,
+    #[error("it does not export a memory named `memory`")]
+    NoMemory,
 }
 
 /// A guest call that did not produce a response (wapc `GuestCallFailure`).
@@ -128,6 +139,15 @@ impl GuestCallError {
     }
 }
 
+/// The engine or its linker cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot create the wasmtime engine: {reason}")]
+    Engine { reason: wasmtime::Error },
+    #[error("cannot add the WASI and waPC host functions to the linker: {reason}")]
+    Linker { reason: wasmtime::Error },
+}
+
 /// Engine, WASI + waPC linker and compiled-module cache: one per process.
 pub struct Runtime {
     engine: Engine,
@@ -136,11 +156,14 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(cache: ModuleCache) -> anyhow::Result<Self> {
-        let engine = super::engine::new_engine()?;
+    pub fn new(cache: ModuleCache) -> Result<Self, RuntimeError> {
+        let engine =
+            super::engine::new_engine().map_err(|reason| RuntimeError::Engine { reason })?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |data: &mut StoreData| &mut data.wasi)?;
-        wapc::add_to_linker(&mut linker)?;
+        let linker_error = |reason| RuntimeError::Linker { reason };
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |data: &mut StoreData| &mut data.wasi)
+            .map_err(linker_error)?;
+        wapc::add_to_linker(&mut linker).map_err(linker_error)?;
         Ok(Self {
             engine,
             linker,
@@ -174,9 +197,9 @@ impl Runtime {
                 path: path.clone(),
                 message: format!("{e:?}"),
             })?;
-        check_wapc_exports(&module).map_err(|message| LoadError::NotWapc {
+        check_wapc_exports(&module).map_err(|reason| LoadError::NotWapc {
             path: path.clone(),
-            message,
+            reason,
         })?;
         let pre = self
             .linker
@@ -194,7 +217,7 @@ impl Runtime {
 }
 
 /// `__guest_call: (i32, i32) -> i32` and `memory` are what the waPC host resolves.
-fn check_wapc_exports(module: &Module) -> Result<(), String> {
+fn check_wapc_exports(module: &Module) -> Result<(), NotWapc> {
     match module.get_export("__guest_call") {
         Some(ExternType::Func(func))
             if func
@@ -202,14 +225,12 @@ fn check_wapc_exports(module: &Module) -> Result<(), String> {
                 .map(|p| matches!(p, ValType::I32))
                 .eq([true, true])
                 && func.results().map(|r| matches!(r, ValType::I32)).eq([true]) => {}
-        Some(_) => {
-            return Err("export `__guest_call` must be a function (i32, i32) -> i32".into());
-        }
-        None => return Err("it does not export `__guest_call`".into()),
+        Some(_) => return Err(NotWapc::GuestCallSignature),
+        None => return Err(NotWapc::NoGuestCall),
     }
     match module.get_export("memory") {
         Some(ExternType::Memory(_)) => Ok(()),
-        _ => Err("it does not export a memory named `memory`".into()),
+        _ => Err(NotWapc::NoMemory),
     }
 }
 
@@ -320,7 +341,7 @@ impl GuestInstance {
         })
     }
 
-    /// One waPC call (§1.3): `Ok(response bytes)` or the guest error.
+    /// One waPC call (docs/protocol.md §1.3): `Ok(response bytes)` or the guest error.
     pub fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, GuestCallError> {
         let (Ok(op_len), Ok(payload_len)) =
             (i32::try_from(operation.len()), i32::try_from(payload.len()))

@@ -11,10 +11,7 @@ mod wapc;
 pub use cache::{ModuleCache, default_cache_dir};
 pub use engine::{EPOCH_TICK, new_engine};
 pub use instance::{
-    CapturedOutput, ExecutionLimits, GuestCallError, GuestInstance, GuestStdio, LoadError,
-    PolicyModule, Runtime,
+    CapturedOutput, DEADLINE_EXCEEDED, ExecutionLimits, GuestCallError, GuestInstance, GuestStdio,
+    LoadError, NotWapc, PolicyModule, Runtime, RuntimeError,
 };
-pub use wapc::{HostCallback, WapcState};
-
-/// The literal text wasmtime-provider stores as guest error when the epoch deadline is hit.
-pub const DEADLINE_EXCEEDED: &str = "guest code interrupted, execution deadline exceeded";
+pub use wapc::{HostCallResult, HostCallback, WapcState};

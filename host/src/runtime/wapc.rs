@@ -1,13 +1,16 @@
-//! The nine `wapc` host imports (contract §1.2) and the per-store waPC state.
+//! The nine `wapc` host imports (docs/protocol.md §1.2) and the per-store waPC state.
 
 use std::sync::Arc;
 
 use wasmtime::{Caller, Extern, Linker, Memory, StoreLimits};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
+/// The answer to one `__host_call`, or a step towards it. `Err` is deliberately a plain
+/// string, not a typed error: it is exactly the text the guest reads back through
+/// `__host_error` (docs/protocol.md §1.5), byte for byte, and suites match it.
+pub type HostCallResult<T = Vec<u8>> = Result<T, String>;
+
 /// Answers `__host_call`: `(binding, namespace, operation, payload) -> response | error`.
-///
-/// The error string is what the guest reads back through `__host_error`.
 pub trait HostCallback: Send + Sync {
     fn host_call(
         &self,
@@ -15,7 +18,7 @@ pub trait HostCallback: Send + Sync {
         namespace: &str,
         operation: &str,
         payload: &[u8],
-    ) -> Result<Vec<u8>, String>;
+    ) -> HostCallResult;
 }
 
 /// Buffers exchanged with the guest during one `__guest_call` (wapc `ModuleState`).
@@ -30,7 +33,7 @@ pub struct WapcState {
 }
 
 impl WapcState {
-    /// Step 1 of §1.3: store the invocation and clear every buffer.
+    /// Step 1 of docs/protocol.md §1.3: store the invocation and clear every buffer.
     pub fn begin_invocation(&mut self, operation: &str, payload: &[u8]) {
         *self = Self {
             operation: operation.to_owned(),

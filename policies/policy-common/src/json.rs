@@ -1,4 +1,5 @@
-//! Small JSON helpers: pointers and in-place edits of the object we were given.
+//! Small JSON helpers: accessors tolerant of missing fields and wrong types, pointers, and
+//! in-place edits of the object we were given. The host reads its world files with them too.
 //!
 //! Mutations edit the incoming `serde_json::Value` so that fields this crate does not know
 //! survive untouched; the host diffs the result into a JSON Patch.
@@ -68,6 +69,11 @@ pub fn str_field<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
     value.get(field).and_then(Value::as_str)
 }
 
+/// The string at JSON Pointer `pointer`, `None` when absent or not a string.
+pub fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
+    value.pointer(pointer).and_then(Value::as_str)
+}
+
 /// An array field's items, empty when absent or not an array.
 pub fn array_field<'a>(value: &'a Value, field: &str) -> &'a [Value] {
     value
@@ -112,6 +118,10 @@ mod tests {
         let v = json!({"s": "x", "n": 1, "a": [1, 2]});
         assert_eq!(str_field(&v, "s"), Some("x"));
         assert_eq!(str_field(&v, "n"), None);
+        let nested = json!({"metadata": {"name": "x", "uid": 7}});
+        assert_eq!(str_at(&nested, "/metadata/name"), Some("x"));
+        assert_eq!(str_at(&nested, "/metadata/uid"), None);
+        assert_eq!(str_at(&nested, "/metadata/missing"), None);
         assert_eq!(array_field(&v, "a").len(), 2);
         assert!(array_field(&v, "s").is_empty());
     }

@@ -1,4 +1,6 @@
-//! Kubernetes label selectors (`matchLabels` and `matchExpressions`).
+//! Kubernetes label selectors: the object form (`matchLabels` and `matchExpressions`) that
+//! settings use, and the string form (`a=b,c!=d,e in (f,g),!h`) of list calls, which
+//! [`LabelSelector::parse`] turns into the object form.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -53,6 +55,21 @@ impl LabelSelector {
         Ok(())
     }
 
+    /// Parses the string form of a selector (`kubectl -l`, `labelSelector` of list calls):
+    /// comma-separated `k=v` (or `k==v`), `k!=v`, `k`, `!k`, `k in (v,...)`, `k notin (v,...)`,
+    /// all of which must hold. `k=v` reads as `k in (v)` and `k!=v` as `k notin (v)`, which
+    /// match the same labels. An empty text selects everything.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let match_expressions = split_top_level(text)
+            .filter(|part| !part.trim().is_empty())
+            .map(parse_requirement)
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            match_labels: BTreeMap::new(),
+            match_expressions,
+        })
+    }
+
     /// Whether `labels` (an object's `metadata.labels`, possibly absent) match.
     pub fn matches(&self, labels: Option<&Value>) -> bool {
         let get = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
@@ -72,6 +89,66 @@ impl LabelSelector {
                     SelectorOperator::DoesNotExist => value.is_none(),
                 }
             })
+    }
+}
+
+/// Splits at the commas that are not inside parentheses.
+fn split_top_level(text: &str) -> impl Iterator<Item = &str> {
+    let mut depth = 0usize;
+    text.split(move |c| {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        c == ',' && depth == 0
+    })
+}
+
+fn requirement(
+    key: &str,
+    operator: SelectorOperator,
+    values: Vec<String>,
+) -> LabelSelectorRequirement {
+    LabelSelectorRequirement {
+        key: key.trim().to_owned(),
+        operator,
+        values,
+    }
+}
+
+fn parse_set(text: &str) -> Result<Vec<String>, String> {
+    let inner = text
+        .trim()
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .ok_or_else(|| format!("expected a parenthesised set, got '{text}'"))?;
+    Ok(inner
+        .split(',')
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect())
+}
+
+fn parse_requirement(text: &str) -> Result<LabelSelectorRequirement, String> {
+    use SelectorOperator::*;
+    let text = text.trim();
+    if let Some(key) = text.strip_prefix('!') {
+        return Ok(requirement(key, DoesNotExist, Vec::new()));
+    }
+    if let Some((key, value)) = text.split_once("!=") {
+        return Ok(requirement(key, NotIn, vec![value.trim().to_owned()]));
+    }
+    if let Some((key, value)) = text.split_once("==").or_else(|| text.split_once('=')) {
+        return Ok(requirement(key, In, vec![value.trim().to_owned()]));
+    }
+    let mut words = text.splitn(3, char::is_whitespace);
+    let key = words.next().unwrap_or_default();
+    match (words.next(), words.next()) {
+        (None, _) if !key.is_empty() => Ok(requirement(key, Exists, Vec::new())),
+        (Some("in"), Some(set)) => Ok(requirement(key, In, parse_set(set)?)),
+        (Some("notin"), Some(set)) => Ok(requirement(key, NotIn, parse_set(set)?)),
+        _ => Err(format!("invalid label selector requirement '{text}'")),
     }
 }
 
@@ -122,6 +199,40 @@ mod tests {
                 json!({"matchExpressions": [{"key": "k", "operator": "Equals"}]})
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn string_form_has_every_operator() {
+        let labels = json!({"team": "a", "env": "prod"});
+        let m = |s: &str| LabelSelector::parse(s).unwrap().matches(Some(&labels));
+        assert!(m("team=a"));
+        assert!(m("team==a"));
+        assert!(!m("team=b"));
+        assert!(m("team!=b"));
+        assert!(m("missing!=b"));
+        assert!(m("env"));
+        assert!(!m("!env"));
+        assert!(m("!missing"));
+        assert!(m("env in (prod, staging)"));
+        assert!(!m("env in (dev)"));
+        assert!(m("env notin (dev)"));
+        assert!(m("missing notin (dev)"));
+        assert!(m("team=a,env in (prod,dev),!missing"));
+        assert!(!m("team=a,env notin (prod,dev)"));
+        assert!(m(""));
+        assert!(LabelSelector::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn string_form_errors_quote_the_requirement() {
+        assert_eq!(
+            LabelSelector::parse("a in b").unwrap_err(),
+            "expected a parenthesised set, got 'b'"
+        );
+        assert_eq!(
+            LabelSelector::parse("ok, a foo (b)").unwrap_err(),
+            "invalid label selector requirement 'a foo (b)'"
         );
     }
 }

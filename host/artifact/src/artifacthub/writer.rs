@@ -1,87 +1,28 @@
-//! Artifact Hub package files (§6), in the format of `kwctl scaffold artifacthub`.
+//! Writing the Artifact Hub files (docs/protocol.md §6) from policy metadata; the checks of
+//! the annotations read are in [`super::fields`].
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result, anyhow, bail};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::{Deserialize, Serialize};
 
+use super::error::{ArtifactHubError, Result};
+use super::fields::{http_url_host, parse_keywords, parse_maintainers};
+use super::model::{
+    ARTIFACTHUB_PKG_HEADER, ArtifactHubPkg, ArtifactHubRepo, CONTROLLER_RECOMMENDATION,
+    ContainerImage, Link, Provider, REPOSITORY_ID, Recommendation, RepoOwner,
+};
 use crate::metadata::{Metadata, annotations as a};
 
-/// Header kwctl writes above the YAML (first three lines identical).
-pub const ARTIFACTHUB_PKG_HEADER: &str = "# Kubewarden Artifacthub Package config
-#
-# Use this config to submit the policy to https://artifacthub.io.
-#
-# Generated from metadata.yml by `make artifacthub` (kwhost, same format as
-# `kwctl scaffold artifacthub`): do not edit by hand.
-";
-
-/// Artifact Hub package (`artifacthub-pkg.yml`); field order as kwctl's.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ArtifactHubPkg {
-    pub version: String,
-    pub name: String,
-    pub display_name: String,
-    pub created_at: String,
-    pub description: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub license: Option<String>,
-    #[serde(rename = "homeURL", skip_serializing_if = "Option::is_none")]
-    pub home_url: Option<String>,
-    pub containers_images: Vec<ContainerImage>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keywords: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<Link>>,
-    pub install: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub maintainers: Option<Vec<Maintainer>>,
-    pub provider: Provider,
-    pub recommendations: Vec<Recommendation>,
-    pub annotations: BTreeMap<String, String>,
+fn to_yaml<T: serde::Serialize + ?Sized>(what: &'static str, value: &T) -> Result<String> {
+    serde_yaml::to_string(value).map_err(|reason| ArtifactHubError::Yaml { what, reason })
 }
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct ContainerImage {
-    pub name: String,
-    pub image: String,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Link {
-    pub name: String,
-    pub url: String,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Maintainer {
-    pub name: String,
-    pub email: String,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Provider {
-    pub name: String,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Recommendation {
-    pub url: String,
-}
-
-/// Recommendation kwctl hard-codes.
-pub const CONTROLLER_RECOMMENDATION: &str =
-    "https://artifacthub.io/packages/helm/kubewarden/kubewarden-controller";
 
 /// Generates `artifacthub-pkg.yml` (header + YAML), like
 /// `kwctl scaffold artifacthub -m metadata.yml [-q questions-ui.yml]`.
 ///
-/// `created_at` is written verbatim (pass an RFC 3339 date, e.g. the output
-/// of `git log -1 --format=%cI -- policies/<name>`), so the output is
-/// deterministic. `questions_ui`: raw questions file content (empty is an
-/// error, as in kwctl).
+/// `created_at` is written verbatim (an RFC 3339 date-time: the release date of the
+/// policy's version, see README.md), so the output is deterministic. `questions_ui`: raw
+/// questions file content (empty is an error, as in kwctl).
 pub fn artifacthub_pkg(
     metadata: &Metadata,
     questions_ui: Option<&str>,
@@ -90,7 +31,7 @@ pub fn artifacthub_pkg(
     let pkg = build_artifacthub_pkg(metadata, questions_ui, created_at)?;
     Ok(format!(
         "{ARTIFACTHUB_PKG_HEADER}{}",
-        serde_yaml::to_string(&pkg)?
+        to_yaml("artifacthub-pkg.yml", &pkg)?
     ))
 }
 
@@ -104,29 +45,35 @@ pub fn build_artifacthub_pkg(
         .annotations
         .as_ref()
         .filter(|m| !m.is_empty())
-        .ok_or_else(|| {
-            anyhow!("no annotations in policy metadata. policy metadata must specify annotations")
-        })?;
-    let required = |key: &str| -> Result<String> {
+        .ok_or(ArtifactHubError::NoAnnotations)?;
+    let required = |key: &'static str| -> Result<String> {
         annots
             .get(key)
             .cloned()
-            .ok_or_else(|| anyhow!("policy metadata must specify \"{key}\" in annotations"))
+            .ok_or(ArtifactHubError::MissingAnnotation { key })
     };
     let version_str = required(a::VERSION)?;
-    let version = semver::Version::parse(&version_str)
-        .map_err(|e| anyhow!("policy version must be in semver: {e}"))?;
+    let version =
+        semver::Version::parse(&version_str).map_err(|reason| ArtifactHubError::Version {
+            value: version_str.clone(),
+            reason,
+        })?;
     if questions_ui.is_some_and(str::is_empty) {
-        bail!("questions-ui content cannot be empty");
+        return Err(ArtifactHubError::EmptyQuestions);
     }
-    validate_rfc3339(created_at)?;
-    metadata.validate()?;
+    chrono::DateTime::parse_from_rfc3339(created_at).map_err(|reason| {
+        ArtifactHubError::CreatedAt {
+            value: created_at.to_owned(),
+            reason,
+        }
+    })?;
+    metadata.validate().map_err(ArtifactHubError::Metadata)?;
 
     let oci_url = required(a::OCI_URL)?;
     let image = format!("{oci_url}:v{version}");
     let home_url = annots
         .get(a::URL)
-        .map(|u| check_url(a::URL, u).map(|_| u.clone()))
+        .map(|u| http_url_host(a::URL, u).map(|_| u.clone()))
         .transpose()?;
 
     let keywords = annots
@@ -137,8 +84,7 @@ pub fn build_artifacthub_pkg(
     let links = match annots.get(a::SOURCE) {
         None => None,
         Some(source) => {
-            let host = check_url(a::SOURCE, source)?;
-            let source = source.clone();
+            let host = http_url_host(a::SOURCE, source)?;
             let mut links = Vec::new();
             if host == "github.com" {
                 let tag = match annots.get(a::GITHUB_RELEASE_TAG) {
@@ -155,7 +101,7 @@ pub fn build_artifacthub_pkg(
             }
             links.push(Link {
                 name: "source".into(),
-                url: source,
+                url: source.clone(),
             });
             Some(links)
         }
@@ -171,20 +117,18 @@ pub fn build_artifacthub_pkg(
     if !metadata.context_aware_resources.is_empty() {
         ah_annotations.insert(
             "kubewarden/contextAwareResources".into(),
-            serde_yaml::to_string(&metadata.context_aware_resources)?,
+            to_yaml("contextAwareResources", &metadata.context_aware_resources)?,
         );
     }
     ah_annotations.insert(
         "kubewarden/rules".into(),
-        serde_yaml::to_string(&metadata.rules)?,
+        to_yaml("rules", &metadata.rules)?,
     );
     if let Some(q) = questions_ui {
         ah_annotations.insert("kubewarden/questions-ui".into(), q.to_string());
     }
     if let Some(h) = annots.get(a::HIDDEN_UI) {
-        let b: bool = h
-            .parse()
-            .map_err(|_| anyhow!("annotation \"{}\" must be a boolean string", a::HIDDEN_UI))?;
+        let b: bool = h.parse().map_err(|_| ArtifactHubError::HiddenUi)?;
         ah_annotations.insert("kubewarden/hidden-ui".into(), b.to_string());
     }
     if let Some(r) = annots.get(a::ARTIFACTHUB_RESOURCES) {
@@ -237,144 +181,6 @@ fn install_markdown(image: &str) -> String {
     )
 }
 
-/// Checks `http(s)://host...` and returns the host.
-fn check_url<'u>(annot: &str, url: &'u str) -> Result<&'u str> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| anyhow!("annotation \"{annot}\" is not an http(s) URL: {url}"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit('@').next().unwrap_or("");
-    let host = host.split(':').next().unwrap_or("");
-    if host.is_empty() || url.chars().any(char::is_whitespace) {
-        bail!("annotation \"{annot}\" is a malformed URL: {url}");
-    }
-    Ok(host)
-}
-
-fn validate_rfc3339(s: &str) -> Result<()> {
-    let b = s.as_bytes();
-    let ok = b.len() >= 20
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && (b[10] == b'T' || b[10] == b't')
-        && b[13] == b':'
-        && b[16] == b':'
-        && [0..4, 5..7, 8..10, 11..13, 14..16, 17..19]
-            .into_iter()
-            .all(|r| b[r].iter().all(u8::is_ascii_digit))
-        && (s.ends_with('Z') || s.ends_with('z') || {
-            let tz = &b[b.len() - 6..];
-            (tz[0] == b'+' || tz[0] == b'-') && tz[3] == b':'
-        });
-    if !ok {
-        bail!("createdAt must be an RFC 3339 date-time, got {s:?}");
-    }
-    Ok(())
-}
-
-/// CSV of keywords, each trimmed of spaces; empty items are an error.
-pub fn parse_keywords(csv: &str) -> Result<Vec<String>> {
-    let words: Vec<String> = csv
-        .split(',')
-        .map(|w| w.trim_matches(' ').to_string())
-        .collect();
-    if words.iter().any(String::is_empty) {
-        bail!(
-            "annotation \"{}\" in policy metadata is malformed, must be csv values",
-            a::ARTIFACTHUB_KEYWORDS
-        );
-    }
-    Ok(words)
-}
-
-/// RFC 5322-style address list: `Name <email>, "Other, Name" <e@x>, bare@x`.
-/// Empty items between commas are skipped (as mail_parser does); an empty
-/// list or an invalid address is an error.
-pub fn parse_maintainers(s: &str) -> Result<Vec<Maintainer>> {
-    let malformed = || {
-        anyhow!(
-            "annotation \"{}\" in policy metadata is malformed, must be csv values of \"name <email>\"",
-            a::AUTHOR
-        )
-    };
-    // Split on commas outside quotes and angle brackets.
-    let mut items = Vec::new();
-    let (mut cur, mut in_quotes, mut in_angle) = (String::new(), false, false);
-    for c in s.chars() {
-        match c {
-            '"' if !in_angle => in_quotes = !in_quotes,
-            '<' if !in_quotes => in_angle = true,
-            '>' if !in_quotes => in_angle = false,
-            ',' if !in_quotes && !in_angle => {
-                items.push(std::mem::take(&mut cur));
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-    }
-    items.push(cur);
-
-    let mut out = Vec::new();
-    for item in items.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
-        let (name, email) = match (item.find('<'), item.rfind('>')) {
-            (Some(l), Some(r)) if l < r && item[r + 1..].trim().is_empty() => {
-                let name = item[..l].trim().trim_matches('"').trim();
-                (name.to_string(), item[l + 1..r].trim().to_string())
-            }
-            (None, None) => (String::new(), item.to_string()),
-            _ => return Err(malformed()),
-        };
-        validate_email(&email).with_context(|| format!("annotation \"{}\"", a::AUTHOR))?;
-        out.push(Maintainer { name, email });
-    }
-    if out.is_empty() {
-        return Err(malformed());
-    }
-    Ok(out)
-}
-
-fn validate_email(email: &str) -> Result<()> {
-    let (local, domain) = email
-        .rsplit_once('@')
-        .ok_or_else(|| anyhow!("invalid email address {email:?}"))?;
-    let local_ok = !local.is_empty()
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
-    let domain_ok = !domain.is_empty()
-        && domain.split('.').all(|l| {
-            !l.is_empty()
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-    if !local_ok || !domain_ok {
-        bail!("invalid email address {email:?}");
-    }
-    Ok(())
-}
-
-/// An owner listed in `artifacthub-repo.yml`.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct RepoOwner {
-    pub name: String,
-    pub email: String,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ArtifactHubRepo {
-    #[serde(rename = "repositoryID")]
-    pub repository_id: String,
-    pub owners: Vec<RepoOwner>,
-}
-
-/// Fixed repository ID of this project on Artifact Hub
-/// (`artifacthub/artifacthub-repo.yml`).
-pub const REPOSITORY_ID: &str = "5b0c9a4e-3f7d-4c1a-9e62-8d4b7f2a1c90";
-
 /// Owners written to this project's `artifacthub/artifacthub-repo.yml`.
 pub fn project_owners() -> Vec<RepoOwner> {
     vec![RepoOwner {
@@ -396,13 +202,14 @@ pub fn artifacthub_repo_yml(repository_id: &str, owners: &[RepoOwner]) -> Result
     };
     Ok(format!(
         "# Artifact Hub repository metadata: only repositoryID matters to Artifact Hub.\n{}",
-        serde_yaml::to_string(&repo)?
+        to_yaml("artifacthub-repo.yml", &repo)?
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artifacthub::model::Maintainer;
 
     fn full_metadata() -> Metadata {
         Metadata::from_yaml_str(
@@ -592,32 +399,6 @@ annotations:
         assert_eq!(
             links[0].url,
             "https://github.com/x/y/releases/download/v0.1.0/policy.wasm"
-        );
-    }
-
-    #[test]
-    fn keywords_and_maintainers() {
-        assert_eq!(
-            parse_keywords(" foo,bar, faz fiz, baz").unwrap(),
-            ["foo", "bar", "faz fiz", "baz"]
-        );
-        assert!(parse_keywords("").is_err());
-        assert!(parse_keywords("foo,,bar").is_err());
-        assert_eq!(
-            parse_maintainers("Foo <foo@example.com>,,Bar <bar@example.com>")
-                .unwrap()
-                .len(),
-            2
-        );
-        assert!(parse_maintainers("").is_err());
-        assert!(parse_maintainers("Foo foo@example.com, Bar <bar@example.com>").is_err());
-        assert!(parse_maintainers("Bar <#$%#$%>").is_err());
-        assert_eq!(
-            parse_maintainers("solo@example.com").unwrap(),
-            vec![Maintainer {
-                name: String::new(),
-                email: "solo@example.com".into()
-            }]
         );
     }
 
