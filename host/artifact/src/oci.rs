@@ -151,7 +151,7 @@ fn client(insecure_plain_http: bool) -> Client {
     })
 }
 
-fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
+fn block_on<F: Future>(f: F) -> Result<F::Output> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
