@@ -65,9 +65,11 @@ fmt:
 lint: setup
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-## structure: no module import cycle in any crate, no Rust source file over 600 lines
+## structure: no module import cycle in any crate, no Rust source file over 600 lines, no doc
+## naming a repository file that does not exist
 structure:
 	python3 tests/scripts/check-module-cycles.py
+	python3 tests/scripts/check-doc-paths.py
 	@long=$$(find policies host tests -name '*.rs' -not -path '*/target/*' | xargs wc -l | awk '$$2 != "total" && $$1 > 600'); \
 	 if [ -n "$$long" ]; then echo "Rust sources over 600 lines:"; echo "$$long"; exit 1; fi
 
