@@ -27,11 +27,17 @@ impl Report {
         Self::default()
     }
 
-    /// Records a finding; `Action::Off` findings are dropped.
-    pub fn add(&mut self, rule: &'static str, action: Action, message: impl Into<String>) {
+    /// Records a finding of `rule` (a policy's rule-id enum, see [`crate::rule_ids!`]);
+    /// `Action::Off` findings are dropped.
+    pub fn add(
+        &mut self,
+        rule: impl Into<&'static str>,
+        action: Action,
+        message: impl Into<String>,
+    ) {
         if action.is_on() {
             self.violations.push(Violation {
-                rule,
+                rule: rule.into(),
                 action,
                 message: message.into(),
             });
@@ -39,7 +45,7 @@ impl Report {
     }
 
     /// Records a warning regardless of any rule action.
-    pub fn warn(&mut self, rule: &'static str, message: impl Into<String>) {
+    pub fn warn(&mut self, rule: impl Into<&'static str>, message: impl Into<String>) {
         self.add(rule, Action::Warn, message);
     }
 

@@ -1,5 +1,6 @@
 //! Rule 5: what a RoleBinding or ClusterRoleBinding references and whom it binds.
 
+use crate::rules::RuleId;
 use crate::settings::{Settings, SubjectPattern};
 use policy_common::Report;
 use policy_common::glob::glob_match;
@@ -47,7 +48,7 @@ fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
 impl<'a> Binding<'a> {
     pub fn new(kind: &'a str, name: &'a str, namespace: &'a str, object: &'a Value) -> Self {
         let subjects = object
-            .get("subjects")
+            .get(RuleId::Subjects)
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -106,7 +107,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, report: &mut Report) {
             .collect();
         if !outsiders.is_empty() {
             report.add(
-                "role-ref",
+                RuleId::RoleRef,
                 s.role_ref,
                 format!(
                     "{}: roleRef {} is denied in a {}: {}; not allowed for {}",
@@ -155,7 +156,7 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
             _ => None,
         };
         if let Some(why) = why {
-            report.add("subjects", s.subjects, format!("{at}: {why}"));
+            report.add(RuleId::Subjects, s.subjects, format!("{at}: {why}"));
         }
         return;
     }
@@ -164,7 +165,7 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
     }
     if sub.name == "default" {
         report.add(
-            "default-service-account",
+            RuleId::DefaultServiceAccount,
             s.default_service_account,
             format!(
                 "{at}: the 'default' ServiceAccount is used by every pod that names none, so every such pod gets the role"
@@ -173,7 +174,7 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
     }
     if !b.namespace.is_empty() && !sub.namespace.is_empty() && sub.namespace != b.namespace {
         report.add(
-            "cross-namespace-service-account",
+            RuleId::CrossNamespaceServiceAccount,
             s.cross_namespace_service_account,
             format!(
                 "{at}: the ServiceAccount belongs to namespace '{}', not '{}', so workloads of another namespace get the role",

@@ -2,6 +2,7 @@
 
 use crate::bindings::Binding;
 use crate::roles;
+use crate::rules::RuleId;
 use crate::settings::Settings;
 use policy_common::Report;
 use serde::Deserialize;
@@ -81,7 +82,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
         Ok(role) => role,
         Err(e) => {
             report.add(
-                "missing-role",
+                RuleId::MissingRole,
                 s.missing_role,
                 format!("{at} could not be read ({e}): the permissions it grants were not checked"),
             );
@@ -90,7 +91,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
     };
     if role.aggregation_rule.is_some() {
         report.warn(
-            "effective-permissions",
+            RuleId::EffectivePermissions,
             format!(
                 "{at} is aggregated: the controller fills its rules from the ClusterRoles its aggregationRule selects, only the rules present now were checked"
             ),
@@ -102,7 +103,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
     let holder = json!({ "rules": role.rules });
     for f in roles::check(&holder, s) {
         report.add(
-            "effective-permissions",
+            RuleId::EffectivePermissions,
             s.effective_permissions,
             format!("{at} {}", f.message),
         );

@@ -1,6 +1,7 @@
 //! Settings of the policy: one action per rule, the shared exemption block and the lists the
 //! rules compare against.
 
+use crate::sensitive::{self, Permission};
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
@@ -62,7 +63,7 @@ impl Default for Settings {
             wildcards: Action::Deny,
             escalation: Action::Deny,
             sensitive: Action::Deny,
-            sensitive_permissions: crate::sensitive::defaults(),
+            sensitive_permissions: sensitive::defaults(),
             additional_sensitive_permissions: Vec::new(),
             exempt_resource_names: false,
             aggregation: Action::Deny,
@@ -147,41 +148,6 @@ impl Default for DeniedRoleRefs {
             role_bindings: vec!["cluster-admin".into()],
             cluster_role_bindings: vec!["cluster-admin".into(), "admin".into(), "edit".into()],
         }
-    }
-}
-
-/// One sensitive permission: any overlap with a rule is a finding.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Permission {
-    /// Why it is sensitive, used in messages.
-    pub description: String,
-    pub api_groups: Vec<String>,
-    /// `res`, `res/sub`, `res/*` (any subresource of res), `*/sub` or `*`.
-    pub resources: Vec<String>,
-    pub verbs: Vec<String>,
-}
-
-impl Permission {
-    fn validate(&self, field: &str) -> Result<(), String> {
-        if self.description.trim().is_empty() {
-            return Err(format!("{field}.description: must not be empty"));
-        }
-        for (list, entries) in [
-            ("apiGroups", &self.api_groups),
-            ("resources", &self.resources),
-            ("verbs", &self.verbs),
-        ] {
-            if entries.is_empty() {
-                return Err(format!("{field}.{list}: must not be empty"));
-            }
-            // "" is the core group, so only resources and verbs refuse empty entries.
-            let blank = entries.iter().position(|e| e.trim().is_empty());
-            if let (true, Some(i)) = (list != "apiGroups", blank) {
-                return Err(format!("{field}.{list}[{i}]: must not be empty"));
-            }
-        }
-        Ok(())
     }
 }
 

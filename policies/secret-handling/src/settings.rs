@@ -22,7 +22,7 @@ pub struct Settings {
     pub mutation: Mutation,
 }
 
-/// Rule 1: Secrets consumed as environment variables.
+/// Secrets consumed as environment variables.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct EnvSecrets {
@@ -44,7 +44,7 @@ impl Default for EnvSecrets {
     }
 }
 
-/// Rule 2: which Secrets a workload may reference at all.
+/// Which Secrets a workload may reference at all.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct References {
@@ -65,7 +65,7 @@ impl Default for References {
     }
 }
 
-/// Rule 3: plaintext credentials.
+/// Plaintext credentials.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Plaintext {
@@ -109,7 +109,7 @@ pub struct CustomDetector {
     pub pattern: String,
 }
 
-/// Rule 4: secret volume hygiene.
+/// Secret volume hygiene.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Volumes {
@@ -166,7 +166,7 @@ impl ModeSetting {
     }
 }
 
-/// Rule 5a: pod-level service-account tokens.
+/// Pod-level service-account tokens.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ServiceAccountToken {
@@ -191,7 +191,7 @@ impl Default for ServiceAccountToken {
     }
 }
 
-/// Rule 5b: ServiceAccount objects.
+/// ServiceAccount objects.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ServiceAccounts {
@@ -210,7 +210,7 @@ impl Default for ServiceAccounts {
     }
 }
 
-/// Rule 6: Secret objects.
+/// Secret objects.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Secrets {
@@ -253,7 +253,7 @@ pub struct RequiredKey {
     pub pattern: Option<String>,
 }
 
-/// Rule 7: imagePullSecrets for private registries.
+/// `imagePullSecrets` for private registries.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ImagePullSecrets {
@@ -281,7 +281,7 @@ impl Default for ImagePullSecrets {
     }
 }
 
-/// Rule 8: mutation.
+/// Mutation.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Mutation {
