@@ -159,7 +159,7 @@ impl ContainerCheck<'_, '_> {
                     RuleId::DigestPinning,
                     s.pinning.on_lookup_failure,
                     &image,
-                    &e,
+                    &e.to_string(),
                 ),
             }
         }

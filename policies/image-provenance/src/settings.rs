@@ -185,19 +185,17 @@ impl Verifier {
         }
     }
 
-    fn validate(&self, path: &str) -> Result<(), String> {
+    fn validate(&self, path: &str) -> Result<(), SettingsError> {
         let pem = |field: &str, v: &str| {
             if v.contains("-----BEGIN ") {
                 Ok(())
             } else {
-                Err(format!(
-                    "{path}.{field}: must be PEM encoded (-----BEGIN ...)"
-                ))
+                Err(SettingsError::NotPem(format!("{path}.{field}")))
             }
         };
         let non_empty = |field: &str, v: &str| {
             if v.trim().is_empty() {
-                Err(format!("{path}.{field}: must not be empty"))
+                Err(SettingsError::Empty(format!("{path}.{field}")))
             } else {
                 Ok(())
             }
@@ -254,43 +252,69 @@ pub enum OnUpdate {
     Changed,
 }
 
-fn no_empty(path: &str, entries: &[String]) -> Result<(), String> {
+/// Why the settings are refused; each message starts with the path of the setting.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// From the shared exemption block.
+    #[error("{0}")]
+    Exemptions(String),
+    #[error("{0}: must not be empty")]
+    Empty(String),
+    #[error("{0}: must be PEM encoded (-----BEGIN ...)")]
+    NotPem(String),
+    #[error("{0}.images: must list at least one image pattern")]
+    NoImages(String),
+    #[error("{0}.verifiers: must list at least one verifier")]
+    NoVerifiers(String),
+    #[error("{rule}.threshold: must be between 1 and the number of verifiers ({verifiers})")]
+    Threshold { rule: String, verifiers: usize },
+}
+
+fn no_empty(path: &str, entries: &[String]) -> Result<(), SettingsError> {
     match entries.iter().position(|e| e.trim().is_empty()) {
-        Some(i) => Err(format!("{path}[{i}]: must not be empty")),
+        Some(i) => Err(SettingsError::Empty(format!("{path}[{i}]"))),
         None => Ok(()),
     }
 }
 
-impl Validatable for Settings {
-    fn validate(&self) -> Result<(), String> {
-        self.exemptions.common().validate("exemptions")?;
+impl Settings {
+    /// What `validate_settings` checks beyond deserialisation.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        self.exemptions
+            .common()
+            .validate("exemptions")
+            .map_err(SettingsError::Exemptions)?;
         no_empty("tags.reject", &self.tags.reject)?;
         no_empty("tags.allow", &self.tags.allow)?;
         for (i, rule) in self.signatures.rules.iter().enumerate() {
             let path = format!("signatures.rules[{i}]");
             if rule.images.is_empty() {
-                return Err(format!(
-                    "{path}.images: must list at least one image pattern"
-                ));
+                return Err(SettingsError::NoImages(path));
             }
             if rule.verifiers.is_empty() {
-                return Err(format!("{path}.verifiers: must list at least one verifier"));
+                return Err(SettingsError::NoVerifiers(path));
             }
             if rule.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
-                return Err(format!("{path}.name: must not be empty"));
+                return Err(SettingsError::Empty(format!("{path}.name")));
             }
             for (j, v) in rule.verifiers.iter().enumerate() {
                 v.validate(&format!("{path}.verifiers[{j}]"))?;
             }
             let t = rule.threshold();
             if t == 0 || t > rule.verifiers.len() {
-                return Err(format!(
-                    "{path}.threshold: must be between 1 and the number of verifiers ({})",
-                    rule.verifiers.len()
-                ));
+                return Err(SettingsError::Threshold {
+                    rule: path,
+                    verifiers: rule.verifiers.len(),
+                });
             }
         }
         Ok(())
+    }
+}
+
+impl Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|e| e.to_string())
     }
 }
 
