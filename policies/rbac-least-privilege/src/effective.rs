@@ -8,17 +8,39 @@ use policy_common::Report;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+/// Why a referenced role could not be read; quoted in the `missing-role` finding.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RoleReadError {
+    /// The `kubernetes/get_resource` call failed; the host's own words.
+    #[error("{0}")]
+    Host(String),
+    #[error("host capabilities exist only in the wasm module")]
+    NoHost,
+    #[error("unreadable answer: {0}")]
+    Unreadable(String),
+}
+
 /// Where referenced roles come from: the host in the wasm module, a fake in unit tests.
 pub trait RoleSource {
-    /// The role object's JSON, or the host's error.
-    fn get(&self, kind: &str, name: &str, namespace: Option<&str>) -> Result<Vec<u8>, String>;
+    /// The role object's JSON.
+    fn get(
+        &self,
+        kind: &str,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<u8>, RoleReadError>;
 }
 
 /// `kubernetes/get_resource` through waPC (the SDK's typed helper needs k8s-openapi).
 pub struct HostRoles;
 
 impl RoleSource for HostRoles {
-    fn get(&self, kind: &str, name: &str, namespace: Option<&str>) -> Result<Vec<u8>, String> {
+    fn get(
+        &self,
+        kind: &str,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<u8>, RoleReadError> {
         let payload = json!({
             "api_version": "rbac.authorization.k8s.io/v1",
             "kind": kind,
@@ -31,19 +53,19 @@ impl RoleSource for HostRoles {
 }
 
 #[cfg(target_arch = "wasm32")]
-fn host_get(payload: &str) -> Result<Vec<u8>, String> {
+fn host_get(payload: &str) -> Result<Vec<u8>, RoleReadError> {
     wapc_guest::host_call(
         "kubewarden",
         "kubernetes",
         "get_resource",
         payload.as_bytes(),
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| RoleReadError::Host(e.to_string()))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn host_get(_payload: &str) -> Result<Vec<u8>, String> {
-    Err("host capabilities exist only in the wasm module".to_string())
+fn host_get(_payload: &str) -> Result<Vec<u8>, RoleReadError> {
+    Err(RoleReadError::NoHost)
 }
 
 /// Only the fields the rules read; the rest of the object is skipped unparsed.
@@ -72,10 +94,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
         .get(b.role_kind, b.role_name, namespace)
         .and_then(|bytes| {
             serde_json::from_slice::<FetchedRole>(&bytes).map_err(|e| {
-                format!(
-                    "unreadable answer: {}",
-                    policy_common::settings::describe_serde_error(&e)
-                )
+                RoleReadError::Unreadable(policy_common::settings::describe_serde_error(&e))
             })
         });
     let role = match fetched {
@@ -122,11 +141,14 @@ mod tests {
     }
 
     impl RoleSource for Fake {
-        fn get(&self, kind: &str, name: &str, ns: Option<&str>) -> Result<Vec<u8>, String> {
+        fn get(&self, kind: &str, name: &str, ns: Option<&str>) -> Result<Vec<u8>, RoleReadError> {
             self.asked
                 .borrow_mut()
                 .push(format!("{kind}/{name}@{ns:?}"));
-            self.answer.clone().map(|v| v.to_string().into_bytes())
+            self.answer
+                .clone()
+                .map(|v| v.to_string().into_bytes())
+                .map_err(RoleReadError::Host)
         }
     }
 

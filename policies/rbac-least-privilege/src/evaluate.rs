@@ -113,8 +113,15 @@ mod tests {
 
     struct NoRoles;
     impl RoleSource for NoRoles {
-        fn get(&self, kind: &str, name: &str, _: Option<&str>) -> Result<Vec<u8>, String> {
-            Err(format!("{kind} {name} not found"))
+        fn get(
+            &self,
+            kind: &str,
+            name: &str,
+            _: Option<&str>,
+        ) -> Result<Vec<u8>, effective::RoleReadError> {
+            Err(effective::RoleReadError::Host(format!(
+                "{kind} {name} not found"
+            )))
         }
     }
 

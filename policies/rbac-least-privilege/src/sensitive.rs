@@ -3,6 +3,11 @@
 
 use serde::Deserialize;
 
+/// A required part of a sensitive permission entry is empty (the path of the setting).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}: must not be empty")]
+pub struct EmptyField(pub String);
+
 /// One sensitive permission: any overlap with a rule is a finding.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -17,9 +22,9 @@ pub struct Permission {
 
 impl Permission {
     /// Checks the entry at `field` (`sensitivePermissions[i]`) of the settings.
-    pub(crate) fn validate(&self, field: &str) -> Result<(), String> {
+    pub(crate) fn validate(&self, field: &str) -> Result<(), EmptyField> {
         if self.description.trim().is_empty() {
-            return Err(format!("{field}.description: must not be empty"));
+            return Err(EmptyField(format!("{field}.description")));
         }
         for (list, entries) in [
             ("apiGroups", &self.api_groups),
@@ -27,12 +32,12 @@ impl Permission {
             ("verbs", &self.verbs),
         ] {
             if entries.is_empty() {
-                return Err(format!("{field}.{list}: must not be empty"));
+                return Err(EmptyField(format!("{field}.{list}")));
             }
             // "" is the core group, so only resources and verbs refuse empty entries.
             let blank = entries.iter().position(|e| e.trim().is_empty());
             if let (true, Some(i)) = (list != "apiGroups", blank) {
-                return Err(format!("{field}.{list}[{i}]: must not be empty"));
+                return Err(EmptyField(format!("{field}.{list}[{i}]")));
             }
         }
         Ok(())

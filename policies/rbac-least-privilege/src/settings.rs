@@ -1,7 +1,7 @@
 //! Settings of the policy: one action per rule, the shared exemption block and the lists the
 //! rules compare against.
 
-use crate::sensitive::{self, Permission};
+use crate::sensitive::{self, EmptyField, Permission};
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
@@ -125,10 +125,10 @@ impl NameExemptions {
         self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
     }
 
-    fn validate(&self, field: &str) -> Result<(), String> {
+    fn validate(&self, field: &str) -> Result<(), SettingsError> {
         for (list, entries) in [("names", &self.names), ("prefixes", &self.prefixes)] {
             if let Some(i) = entries.iter().position(|e| e.trim().is_empty()) {
-                return Err(format!("{field}.{list}[{i}]: must not be empty"));
+                return Err(SettingsError::Empty(format!("{field}.{list}[{i}]")));
             }
         }
         Ok(())
@@ -169,9 +169,26 @@ impl Settings {
     }
 }
 
-impl Validatable for Settings {
-    fn validate(&self) -> Result<(), String> {
-        self.exemptions.validate("exemptions")?;
+/// Why the settings are refused; each message starts with the path of the setting.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// From the shared exemption block.
+    #[error("{0}")]
+    Exemptions(String),
+    #[error("{0}: must not be empty")]
+    Empty(String),
+    #[error("roleRefAllowedSubjects[{0}]: give at least one of kind, name, namespace")]
+    EmptySubject(usize),
+    #[error("podConnectSubresources[{0}]: must be exec, attach or portforward")]
+    UnknownSubresource(usize),
+}
+
+impl Settings {
+    /// What `validate_settings` checks beyond deserialisation.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        self.exemptions
+            .validate("exemptions")
+            .map_err(SettingsError::Exemptions)?;
         self.role_exemptions.validate("roleExemptions")?;
         self.binding_exemptions.validate("bindingExemptions")?;
         for (field, list) in [
@@ -182,7 +199,8 @@ impl Validatable for Settings {
             ),
         ] {
             for (i, p) in list.iter().enumerate() {
-                p.validate(&format!("{field}[{i}]"))?;
+                p.validate(&format!("{field}[{i}]"))
+                    .map_err(|EmptyField(path)| SettingsError::Empty(path))?;
             }
         }
         for (field, list) in [
@@ -205,24 +223,26 @@ impl Validatable for Settings {
             ("podConnectNamespaces", &self.pod_connect_namespaces),
         ] {
             if let Some(i) = list.iter().position(|e| e.trim().is_empty()) {
-                return Err(format!("{field}[{i}]: must not be empty"));
+                return Err(SettingsError::Empty(format!("{field}[{i}]")));
             }
         }
         for (i, s) in self.role_ref_allowed_subjects.iter().enumerate() {
             if s.kind.is_none() && s.name.is_none() && s.namespace.is_none() {
-                return Err(format!(
-                    "roleRefAllowedSubjects[{i}]: give at least one of kind, name, namespace"
-                ));
+                return Err(SettingsError::EmptySubject(i));
             }
         }
         for (i, s) in self.pod_connect_subresources.iter().enumerate() {
             if !matches!(s.as_str(), "exec" | "attach" | "portforward") {
-                return Err(format!(
-                    "podConnectSubresources[{i}]: must be exec, attach or portforward"
-                ));
+                return Err(SettingsError::UnknownSubresource(i));
             }
         }
         Ok(())
+    }
+}
+
+impl Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|e| e.to_string())
     }
 }
 

@@ -143,20 +143,20 @@ pub enum ModeSetting {
 }
 
 impl ModeSetting {
-    /// The mode, or an error message (without the setting path).
-    pub fn value(&self) -> Result<u32, String> {
+    /// The mode, or why it is not one.
+    pub fn value(&self) -> Result<u32, ModeError> {
         let v = match self {
             ModeSetting::Number(n) => *n,
             ModeSetting::Octal(s) => {
                 let digits = s.strip_prefix("0o").unwrap_or(s);
                 if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-                    return Err("must be an integer or an octal string such as \"0440\"".into());
+                    return Err(ModeError::NotAMode);
                 }
-                i64::from_str_radix(digits, 8).map_err(|_| "octal value too large".to_string())?
+                i64::from_str_radix(digits, 8).map_err(|_| ModeError::TooLarge)?
             }
         };
         if !(0..=0o777).contains(&v) {
-            return Err("must be between 0 and 0777 (511)".into());
+            return Err(ModeError::OutOfRange);
         }
         Ok(v as u32)
     }
@@ -164,6 +164,17 @@ impl ModeSetting {
     pub fn get(&self) -> u32 {
         self.value().unwrap_or(0o440)
     }
+}
+
+/// Why a `maxMode` is not a file mode (the message has no setting path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ModeError {
+    #[error("must be an integer or an octal string such as \"0440\"")]
+    NotAMode,
+    #[error("octal value too large")]
+    TooLarge,
+    #[error("must be between 0 and 0777 (511)")]
+    OutOfRange,
 }
 
 /// Pod-level service-account tokens.
@@ -288,22 +299,46 @@ pub struct Mutation {
     pub enabled: bool,
 }
 
-fn check_regex(path: &str, pattern: &str) -> Result<(), String> {
-    regex_lite::Regex::new(pattern)
-        .map(|_| ())
-        .map_err(|e| format!("{path}: invalid regex: {e}"))
+/// Why the settings are refused; each message starts with the path of the setting.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// From the shared exemption block.
+    #[error("{0}")]
+    Exemptions(String),
+    #[error("{0}: must not be empty")]
+    Empty(String),
+    #[error("{path}: invalid regex: {source}")]
+    Regex {
+        path: String,
+        source: regex_lite::Error,
+    },
+    #[error("plaintext.disabledDetectors[{0}]: unknown detector; known: {known}", known = crate::detect::BUILTIN_IDS.join(", "))]
+    UnknownDetector(usize),
+    #[error("plaintext.minEntropy: must be between 0 and 8")]
+    MinEntropy,
+    #[error("volumes.maxMode: {0}")]
+    MaxMode(ModeError),
 }
 
-fn non_empty(path: &str, list: &[String]) -> Result<(), String> {
+fn check_regex(path: String, pattern: &str) -> Result<(), SettingsError> {
+    regex_lite::Regex::new(pattern)
+        .map(|_| ())
+        .map_err(|source| SettingsError::Regex { path, source })
+}
+
+fn non_empty(path: &str, list: &[String]) -> Result<(), SettingsError> {
     match list.iter().position(|e| e.trim().is_empty()) {
-        Some(i) => Err(format!("{path}[{i}]: must not be empty")),
+        Some(i) => Err(SettingsError::Empty(format!("{path}[{i}]"))),
         None => Ok(()),
     }
 }
 
-impl Validatable for Settings {
-    fn validate(&self) -> Result<(), String> {
-        self.exemptions.validate("exemptions")?;
+impl Settings {
+    /// What `validate_settings` checks beyond deserialisation.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        self.exemptions
+            .validate("exemptions")
+            .map_err(SettingsError::Exemptions)?;
         non_empty(
             "envSecrets.allowedSecrets",
             &self.env_secrets.allowed_secrets,
@@ -315,29 +350,28 @@ impl Validatable for Settings {
         let p = &self.plaintext;
         non_empty("plaintext.allowedNames", &p.allowed_names)?;
         for (i, pattern) in p.allowed_values.iter().enumerate() {
-            check_regex(&format!("plaintext.allowedValues[{i}]"), pattern)?;
+            check_regex(format!("plaintext.allowedValues[{i}]"), pattern)?;
         }
         for (i, d) in p.detectors.iter().enumerate() {
             if d.id.trim().is_empty() {
-                return Err(format!("plaintext.detectors[{i}].id: must not be empty"));
+                return Err(SettingsError::Empty(format!("plaintext.detectors[{i}].id")));
             }
-            check_regex(&format!("plaintext.detectors[{i}].pattern"), &d.pattern)?;
+            check_regex(format!("plaintext.detectors[{i}].pattern"), &d.pattern)?;
         }
-        for (i, id) in p.disabled_detectors.iter().enumerate() {
-            if !crate::detect::BUILTIN_IDS.contains(&id.as_str()) {
-                return Err(format!(
-                    "plaintext.disabledDetectors[{i}]: unknown detector; known: {}",
-                    crate::detect::BUILTIN_IDS.join(", ")
-                ));
-            }
+        if let Some(i) = p
+            .disabled_detectors
+            .iter()
+            .position(|id| !crate::detect::BUILTIN_IDS.contains(&id.as_str()))
+        {
+            return Err(SettingsError::UnknownDetector(i));
         }
         if !(p.min_entropy.is_finite() && (0.0..=8.0).contains(&p.min_entropy)) {
-            return Err("plaintext.minEntropy: must be between 0 and 8".into());
+            return Err(SettingsError::MinEntropy);
         }
         self.volumes
             .max_mode
             .value()
-            .map_err(|e| format!("volumes.maxMode: {e}"))?;
+            .map_err(SettingsError::MaxMode)?;
         let s = &self.secrets;
         non_empty("secrets.allowedTypes", &s.allowed_types)?;
         non_empty("secrets.deniedTypes", &s.denied_types)?;
@@ -348,10 +382,10 @@ impl Validatable for Settings {
         ] {
             for (i, r) in list.iter().enumerate() {
                 if r.key.trim().is_empty() {
-                    return Err(format!("secrets.{field}[{i}].key: must not be empty"));
+                    return Err(SettingsError::Empty(format!("secrets.{field}[{i}].key")));
                 }
                 if let Some(pattern) = &r.pattern {
-                    check_regex(&format!("secrets.{field}[{i}].pattern"), pattern)?;
+                    check_regex(format!("secrets.{field}[{i}].pattern"), pattern)?;
                 }
             }
         }
@@ -360,6 +394,12 @@ impl Validatable for Settings {
             &self.image_pull_secrets.public_registries,
         )?;
         Ok(())
+    }
+}
+
+impl Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|e| e.to_string())
     }
 }
 
