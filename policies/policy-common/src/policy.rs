@@ -17,7 +17,7 @@ pub trait Policy {
 
     /// What the policy asks the host (a trait object when it asks anything, `()` otherwise), so
     /// native tests pass a fake.
-    type Host: ?Sized;
+    type Host: ?Sized + 'static;
 
     /// The waPC host the wasm module asks.
     const HOST: &'static Self::Host;

@@ -1,4 +1,5 @@
-//! Rule 5: what a RoleBinding or ClusterRoleBinding references and whom it binds.
+//! What a RoleBinding or ClusterRoleBinding references and whom it binds: `role-ref`,
+//! `subjects`, `default-service-account`, `cross-namespace-service-account`.
 
 use crate::rules::RuleId;
 use crate::settings::{Settings, SubjectPattern};
@@ -48,7 +49,7 @@ fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
 impl<'a> Binding<'a> {
     pub fn new(kind: &'a str, name: &'a str, namespace: &'a str, object: &'a Value) -> Self {
         let subjects = object
-            .get(RuleId::Subjects)
+            .get("subjects")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()

@@ -1,4 +1,5 @@
-//! Rule 6: what a binding actually grants, read from the Role or ClusterRole it references.
+//! What a binding actually grants, read from the Role or ClusterRole it references:
+//! `effective-permissions` and `missing-role`.
 
 use crate::bindings::Binding;
 use crate::roles;

@@ -73,7 +73,7 @@ fn role(req: &Request<'_>, s: &Settings, report: &mut Report) {
             );
         } else {
             report.add(
-                "aggregation",
+                RuleId::Aggregation,
                 s.aggregation,
                 format!(
                     "{kind} '{name}' {} ({}); its labels aggregate it into the built-in {:?} roles, so every holder of those gets it",

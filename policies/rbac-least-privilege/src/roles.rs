@@ -1,5 +1,4 @@
-//! Rules 1 to 3 over the `rules` of a Role or ClusterRole: wildcards, escalation verbs and
-//! sensitive permissions.
+//! `wildcards`, `escalation` and `sensitive` over the `rules` of a Role or ClusterRole.
 
 use crate::matching::{Rule, overlapping, plain_overlap, resource_overlap, rules_of, show};
 use crate::rules::RuleId;

@@ -1,4 +1,5 @@
-//! Rule 7: the identity workloads run as, and interactive access to pods.
+//! The identity workloads run as, and interactive access to pods: `service-account-change` and
+//! `pod-connect`.
 
 use crate::rules::RuleId;
 use crate::settings::Settings;

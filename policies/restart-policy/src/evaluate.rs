@@ -6,7 +6,7 @@ use crate::{containers, jobs, pod};
 use policy_common::{PodSpec, Report, Request, WorkloadKind};
 
 /// Every rule that applies to a judged request.
-pub fn evaluate(settings: &Settings, request: &Request<'_>) -> Report {
+pub fn evaluate(request: &Request<'_>, settings: &Settings) -> Report {
     let mut report = Report::new();
     // Unknown kinds and objects without a pod template (a `scale` subresource) are accepted.
     let Some(kind) = WorkloadKind::from_group_kind(request.group(), request.kind())

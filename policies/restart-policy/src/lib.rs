@@ -25,7 +25,7 @@ impl Policy for RestartPolicyPolicy {
     }
 
     fn evaluate(request: &Request<'_>, settings: &settings::Settings, _: &()) -> Report {
-        evaluate::evaluate(settings, request)
+        evaluate::evaluate(request, settings)
     }
 }
 

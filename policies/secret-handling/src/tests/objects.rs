@@ -1,6 +1,7 @@
 //! Secret, ConfigMap and ServiceAccount objects, service-account tokens, and bad settings.
 
 use super::support::*;
+use crate::validate;
 use serde_json::{Value, json};
 
 #[test]

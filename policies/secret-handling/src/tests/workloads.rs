@@ -1,7 +1,7 @@
 //! Workloads: Secret use, plaintext credentials, volumes, pull secrets, mutation, every kind.
 
 use super::support::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[test]
 fn planted_secrets_never_reach_any_output() {
