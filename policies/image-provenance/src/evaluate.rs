@@ -67,7 +67,7 @@ impl ContainerCheck<'_, '_> {
     fn add(&mut self, rule: RuleId, action: Action, image: &ImageRef, detail: &str) {
         self.denied |= action == Action::Deny;
         self.report.add(
-            rule,
+            rule.as_str(),
             action,
             format!(
                 "{}: image '{image}' violates rule '{}': {detail}",
@@ -87,7 +87,7 @@ impl ContainerCheck<'_, '_> {
             Some(Value::String(image)) => image.as_str(),
             Some(_) => {
                 self.report.add(
-                    RuleId::ImageReference,
+                    RuleId::ImageReference.as_str(),
                     Action::Deny,
                     format!(
                         "{describe}: image is not a string (rule '{}')",
@@ -98,7 +98,7 @@ impl ContainerCheck<'_, '_> {
             }
             None => {
                 self.report.add(
-                    RuleId::ImageReference,
+                    RuleId::ImageReference.as_str(),
                     Action::Deny,
                     format!(
                         "{describe}: has no image (rule '{}')",
@@ -112,7 +112,7 @@ impl ContainerCheck<'_, '_> {
             Ok(image) => image,
             Err(e) => {
                 self.report.add(
-                    RuleId::ImageReference,
+                    RuleId::ImageReference.as_str(),
                     Action::Deny,
                     format!(
                         "{describe}: image reference {written:?} violates rule '{}': {e}",

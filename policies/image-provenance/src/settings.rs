@@ -3,6 +3,7 @@
 
 use crate::patterns::{HostPattern, ImagePattern, PrefixPattern};
 use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -190,12 +191,14 @@ impl Verifier {
             if v.contains("-----BEGIN ") {
                 Ok(())
             } else {
-                Err(SettingsError::NotPem(format!("{path}.{field}")))
+                Err(SettingsError(format!(
+                    "{path}.{field}: must be PEM encoded (-----BEGIN ...)"
+                )))
             }
         };
         let non_empty = |field: &str, v: &str| {
             if v.trim().is_empty() {
-                Err(SettingsError::Empty(format!("{path}.{field}")))
+                Err(SettingsError(format!("{path}.{field}: must not be empty")))
             } else {
                 Ok(())
             }
@@ -252,27 +255,9 @@ pub enum OnUpdate {
     Changed,
 }
 
-/// Why the settings are refused; each message starts with the path of the setting.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    /// From the shared exemption block.
-    #[error("{0}")]
-    Exemptions(String),
-    #[error("{0}: must not be empty")]
-    Empty(String),
-    #[error("{0}: must be PEM encoded (-----BEGIN ...)")]
-    NotPem(String),
-    #[error("{0}.images: must list at least one image pattern")]
-    NoImages(String),
-    #[error("{0}.verifiers: must list at least one verifier")]
-    NoVerifiers(String),
-    #[error("{rule}.threshold: must be between 1 and the number of verifiers ({verifiers})")]
-    Threshold { rule: String, verifiers: usize },
-}
-
 fn no_empty(path: &str, entries: &[String]) -> Result<(), SettingsError> {
     match entries.iter().position(|e| e.trim().is_empty()) {
-        Some(i) => Err(SettingsError::Empty(format!("{path}[{i}]"))),
+        Some(i) => Err(SettingsError(format!("{path}[{i}]: must not be empty"))),
         None => Ok(()),
     }
 }
@@ -280,32 +265,33 @@ fn no_empty(path: &str, entries: &[String]) -> Result<(), SettingsError> {
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
     pub fn check(&self) -> Result<(), SettingsError> {
-        self.exemptions
-            .common()
-            .validate("exemptions")
-            .map_err(SettingsError::Exemptions)?;
+        self.exemptions.common().validate("exemptions")?;
         no_empty("tags.reject", &self.tags.reject)?;
         no_empty("tags.allow", &self.tags.allow)?;
         for (i, rule) in self.signatures.rules.iter().enumerate() {
             let path = format!("signatures.rules[{i}]");
             if rule.images.is_empty() {
-                return Err(SettingsError::NoImages(path));
+                return Err(SettingsError(format!(
+                    "{path}.images: must list at least one image pattern"
+                )));
             }
             if rule.verifiers.is_empty() {
-                return Err(SettingsError::NoVerifiers(path));
+                return Err(SettingsError(format!(
+                    "{path}.verifiers: must list at least one verifier"
+                )));
             }
             if rule.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
-                return Err(SettingsError::Empty(format!("{path}.name")));
+                return Err(SettingsError(format!("{path}.name: must not be empty")));
             }
             for (j, v) in rule.verifiers.iter().enumerate() {
                 v.validate(&format!("{path}.verifiers[{j}]"))?;
             }
             let t = rule.threshold();
             if t == 0 || t > rule.verifiers.len() {
-                return Err(SettingsError::Threshold {
-                    rule: path,
-                    verifiers: rule.verifiers.len(),
-                });
+                return Err(SettingsError(format!(
+                    "{path}.threshold: must be between 1 and the number of verifiers ({})",
+                    rule.verifiers.len()
+                )));
             }
         }
         Ok(())
@@ -314,7 +300,7 @@ impl Settings {
 
 impl Validatable for Settings {
     fn validate(&self) -> Result<(), String> {
-        self.check().map_err(|e| e.to_string())
+        self.check().map_err(String::from)
     }
 }
 

@@ -37,6 +37,7 @@ pub trait Policy {
 
 /// The decision for one request: nothing for an operation the policy does not judge or an
 /// exempt request, otherwise [`Policy::evaluate`].
+#[inline]
 pub fn judge<P: Policy>(request: &Request<'_>, settings: &P::Settings, host: &P::Host) -> Report {
     if !P::judges(request) || P::exemptions(settings).exempts(request).is_some() {
         return Report::new();

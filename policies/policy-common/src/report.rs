@@ -29,15 +29,10 @@ impl Report {
 
     /// Records a finding of `rule` (a policy's rule-id enum, see [`crate::rule_ids!`]);
     /// `Action::Off` findings are dropped.
-    pub fn add(
-        &mut self,
-        rule: impl Into<&'static str>,
-        action: Action,
-        message: impl Into<String>,
-    ) {
+    pub fn add(&mut self, rule: &'static str, action: Action, message: impl Into<String>) {
         if action.is_on() {
             self.violations.push(Violation {
-                rule: rule.into(),
+                rule,
                 action,
                 message: message.into(),
             });
@@ -45,7 +40,7 @@ impl Report {
     }
 
     /// Records a warning regardless of any rule action.
-    pub fn warn(&mut self, rule: impl Into<&'static str>, message: impl Into<String>) {
+    pub fn warn(&mut self, rule: &'static str, message: impl Into<String>) {
         self.add(rule, Action::Warn, message);
     }
 

@@ -108,7 +108,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, report: &mut Report) {
             .collect();
         if !outsiders.is_empty() {
             report.add(
-                RuleId::RoleRef,
+                RuleId::RoleRef.as_str(),
                 s.role_ref,
                 format!(
                     "{}: roleRef {} is denied in a {}: {}; not allowed for {}",
@@ -157,7 +157,11 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
             _ => None,
         };
         if let Some(why) = why {
-            report.add(RuleId::Subjects, s.subjects, format!("{at}: {why}"));
+            report.add(
+                RuleId::Subjects.as_str(),
+                s.subjects,
+                format!("{at}: {why}"),
+            );
         }
         return;
     }
@@ -166,7 +170,7 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
     }
     if sub.name == "default" {
         report.add(
-            RuleId::DefaultServiceAccount,
+            RuleId::DefaultServiceAccount.as_str(),
             s.default_service_account,
             format!(
                 "{at}: the 'default' ServiceAccount is used by every pod that names none, so every such pod gets the role"
@@ -175,7 +179,7 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
     }
     if !b.namespace.is_empty() && !sub.namespace.is_empty() && sub.namespace != b.namespace {
         report.add(
-            RuleId::CrossNamespaceServiceAccount,
+            RuleId::CrossNamespaceServiceAccount.as_str(),
             s.cross_namespace_service_account,
             format!(
                 "{at}: the ServiceAccount belongs to namespace '{}', not '{}', so workloads of another namespace get the role",

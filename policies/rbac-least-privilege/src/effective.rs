@@ -102,7 +102,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
         Ok(role) => role,
         Err(e) => {
             report.add(
-                RuleId::MissingRole,
+                RuleId::MissingRole.as_str(),
                 s.missing_role,
                 format!("{at} could not be read ({e}): the permissions it grants were not checked"),
             );
@@ -111,7 +111,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
     };
     if role.aggregation_rule.is_some() {
         report.warn(
-            RuleId::EffectivePermissions,
+            RuleId::EffectivePermissions.as_str(),
             format!(
                 "{at} is aggregated: the controller fills its rules from the ClusterRoles its aggregationRule selects, only the rules present now were checked"
             ),
@@ -123,7 +123,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
     let holder = json!({ "rules": role.rules });
     for f in roles::check(&holder, s) {
         report.add(
-            RuleId::EffectivePermissions,
+            RuleId::EffectivePermissions.as_str(),
             s.effective_permissions,
             format!("{at} {}", f.message),
         );

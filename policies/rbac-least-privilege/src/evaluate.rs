@@ -67,13 +67,13 @@ fn role(req: &Request<'_>, s: &Settings, report: &mut Report) {
     for f in roles::check(object, s) {
         if aggregated.is_empty() {
             report.add(
-                f.family.rule_id(),
+                f.family.rule_id().as_str(),
                 family_action(s, f.family),
                 format!("{kind} '{name}' {}", f.message),
             );
         } else {
             report.add(
-                RuleId::Aggregation,
+                RuleId::Aggregation.as_str(),
                 s.aggregation,
                 format!(
                     "{kind} '{name}' {} ({}); its labels aggregate it into the built-in {:?} roles, so every holder of those gets it",

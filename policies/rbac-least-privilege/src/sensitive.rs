@@ -1,12 +1,8 @@
 //! Sensitive permissions: their settings entry, and the built-in lists (escalation targets,
 //! fixed, and the default of `sensitivePermissions`).
 
+use policy_common::settings::SettingsError;
 use serde::Deserialize;
-
-/// A required part of a sensitive permission entry is empty (the path of the setting).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}: must not be empty")]
-pub struct EmptyField(pub String);
 
 /// One sensitive permission: any overlap with a rule is a finding.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -22,9 +18,11 @@ pub struct Permission {
 
 impl Permission {
     /// Checks the entry at `field` (`sensitivePermissions[i]`) of the settings.
-    pub(crate) fn validate(&self, field: &str) -> Result<(), EmptyField> {
+    pub(crate) fn validate(&self, field: &str) -> Result<(), SettingsError> {
         if self.description.trim().is_empty() {
-            return Err(EmptyField(format!("{field}.description")));
+            return Err(SettingsError(format!(
+                "{field}.description: must not be empty"
+            )));
         }
         for (list, entries) in [
             ("apiGroups", &self.api_groups),
@@ -32,12 +30,14 @@ impl Permission {
             ("verbs", &self.verbs),
         ] {
             if entries.is_empty() {
-                return Err(EmptyField(format!("{field}.{list}")));
+                return Err(SettingsError(format!("{field}.{list}: must not be empty")));
             }
             // "" is the core group, so only resources and verbs refuse empty entries.
             let blank = entries.iter().position(|e| e.trim().is_empty());
             if let (true, Some(i)) = (list != "apiGroups", blank) {
-                return Err(EmptyField(format!("{field}.{list}[{i}]")));
+                return Err(SettingsError(format!(
+                    "{field}.{list}[{i}]: must not be empty"
+                )));
             }
         }
         Ok(())

@@ -1,8 +1,9 @@
 //! Settings of the policy: one action per rule, the shared exemption block and the lists the
 //! rules compare against.
 
-use crate::sensitive::{self, EmptyField, Permission};
+use crate::sensitive::{self, Permission};
 use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 
@@ -128,7 +129,9 @@ impl NameExemptions {
     fn validate(&self, field: &str) -> Result<(), SettingsError> {
         for (list, entries) in [("names", &self.names), ("prefixes", &self.prefixes)] {
             if let Some(i) = entries.iter().position(|e| e.trim().is_empty()) {
-                return Err(SettingsError::Empty(format!("{field}.{list}[{i}]")));
+                return Err(SettingsError(format!(
+                    "{field}.{list}[{i}]: must not be empty"
+                )));
             }
         }
         Ok(())
@@ -169,26 +172,10 @@ impl Settings {
     }
 }
 
-/// Why the settings are refused; each message starts with the path of the setting.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    /// From the shared exemption block.
-    #[error("{0}")]
-    Exemptions(String),
-    #[error("{0}: must not be empty")]
-    Empty(String),
-    #[error("roleRefAllowedSubjects[{0}]: give at least one of kind, name, namespace")]
-    EmptySubject(usize),
-    #[error("podConnectSubresources[{0}]: must be exec, attach or portforward")]
-    UnknownSubresource(usize),
-}
-
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
     pub fn check(&self) -> Result<(), SettingsError> {
-        self.exemptions
-            .validate("exemptions")
-            .map_err(SettingsError::Exemptions)?;
+        self.exemptions.validate("exemptions")?;
         self.role_exemptions.validate("roleExemptions")?;
         self.binding_exemptions.validate("bindingExemptions")?;
         for (field, list) in [
@@ -199,8 +186,7 @@ impl Settings {
             ),
         ] {
             for (i, p) in list.iter().enumerate() {
-                p.validate(&format!("{field}[{i}]"))
-                    .map_err(|EmptyField(path)| SettingsError::Empty(path))?;
+                p.validate(&format!("{field}[{i}]"))?;
             }
         }
         for (field, list) in [
@@ -223,17 +209,21 @@ impl Settings {
             ("podConnectNamespaces", &self.pod_connect_namespaces),
         ] {
             if let Some(i) = list.iter().position(|e| e.trim().is_empty()) {
-                return Err(SettingsError::Empty(format!("{field}[{i}]")));
+                return Err(SettingsError(format!("{field}[{i}]: must not be empty")));
             }
         }
         for (i, s) in self.role_ref_allowed_subjects.iter().enumerate() {
             if s.kind.is_none() && s.name.is_none() && s.namespace.is_none() {
-                return Err(SettingsError::EmptySubject(i));
+                return Err(SettingsError(format!(
+                    "roleRefAllowedSubjects[{i}]: give at least one of kind, name, namespace"
+                )));
             }
         }
         for (i, s) in self.pod_connect_subresources.iter().enumerate() {
             if !matches!(s.as_str(), "exec" | "attach" | "portforward") {
-                return Err(SettingsError::UnknownSubresource(i));
+                return Err(SettingsError(format!(
+                    "podConnectSubresources[{i}]: must be exec, attach or portforward"
+                )));
             }
         }
         Ok(())
@@ -242,7 +232,7 @@ impl Settings {
 
 impl Validatable for Settings {
     fn validate(&self) -> Result<(), String> {
-        self.check().map_err(|e| e.to_string())
+        self.check().map_err(String::from)
     }
 }
 

@@ -48,7 +48,7 @@ pub fn service_account_change(req: &Request<'_>, s: &Settings, report: &mut Repo
         });
     if !allowed {
         report.add(
-            RuleId::ServiceAccountChange,
+            RuleId::ServiceAccountChange.as_str(),
             s.service_account_change,
             format!(
                 "{} '{}': {}/serviceAccountName changed from '{before}' to '{after}': the pods would run with another identity's permissions; only the users {:?} and groups {:?} may change it",
@@ -78,7 +78,7 @@ pub fn pod_connect(req: &Request<'_>, s: &Settings, report: &mut Report) {
         .find(|p| glob_match(p, namespace))
     {
         report.add(
-            RuleId::PodConnect,
+            RuleId::PodConnect.as_str(),
             s.pod_connect,
             format!(
                 "pods/{sub} to pod '{}' in namespace '{namespace}' is not allowed: the namespace matches podConnectNamespaces '{p}', where interactive access to containers is denied",

@@ -28,7 +28,7 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
         Field::Unknown(_) | Field::NotAString => {
             let action = if action.is_on() { Action::Deny } else { action };
             let message = field.invalid_message(&who, &pointer).unwrap_or_default();
-            report.add(RuleId::ContainerRestartPolicy, action, message);
+            report.add(RuleId::ContainerRestartPolicy.as_str(), action, message);
             return;
         }
     };
@@ -44,7 +44,7 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
     };
     if let Some(setting) = placement {
         report.add(
-            RuleId::ContainerRestartPolicy,
+            RuleId::ContainerRestartPolicy.as_str(),
             action,
             format!(
                 "{who} sets restartPolicy '{}' at {pointer}; container-level restartPolicy is only allowed on init containers ({setting} is false)",
@@ -56,7 +56,7 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
     let allowed = settings.container_allowed_values();
     if !allowed.contains(value) {
         report.add(
-            RuleId::ContainerRestartPolicy,
+            RuleId::ContainerRestartPolicy.as_str(),
             action,
             format!(
                 "{who} restartPolicy '{}' at {pointer} is not allowed (allowed container-level values: {})",
@@ -71,7 +71,7 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
         && let Some(problem) = sidecar_problem(settings, c)
     {
         report.add(
-            RuleId::ContainerRestartPolicy,
+            RuleId::ContainerRestartPolicy.as_str(),
             action,
             format!("{who} is a native sidecar (restartPolicy Always at {pointer}): {problem}"),
         );
@@ -118,7 +118,7 @@ fn check_rules(settings: &Settings, c: &Container<'_>, report: &mut Report) {
     };
     if present {
         report.add(
-            RuleId::ContainerRestartRules,
+            RuleId::ContainerRestartRules.as_str(),
             settings.actions.container_restart_rules,
             format!(
                 "{} sets restartPolicyRules at {}/restartPolicyRules, which are not allowed (containerRestartPolicy.allowRestartPolicyRules is false)",

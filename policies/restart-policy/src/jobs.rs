@@ -113,7 +113,7 @@ fn backoff_limit(job: &JobSpec<'_>, settings: &Settings, report: &mut Report) {
         Int::Value(_) => return,
     };
     report.add(
-        RuleId::JobBackoffLimit,
+        RuleId::JobBackoffLimit.as_str(),
         settings.actions.job_backoff_limit,
         format!(
             "{} {problem} the maximum {max} (at {})",
@@ -148,7 +148,7 @@ fn backoff_limit_per_index(job: &JobSpec<'_>, settings: &Settings, report: &mut 
         _ => return,
     };
     report.add(
-        RuleId::JobBackoffLimit,
+        RuleId::JobBackoffLimit.as_str(),
         settings.actions.job_backoff_limit,
         message,
     );
@@ -170,7 +170,7 @@ fn pod_failure_policy(
     }
     let found = pod_policy.map_or("not set".to_string(), |p| format!("'{}'", p.as_str()));
     report.add(
-        RuleId::JobPodFailurePolicy,
+        RuleId::JobPodFailurePolicy.as_str(),
         settings.actions.job_pod_failure_policy,
         format!(
             "{} has a podFailurePolicy (at {}), which requires pod restartPolicy Never, but it is {found} (at {}/restartPolicy)",
@@ -208,7 +208,7 @@ fn bound(
         _ => return,
     };
     report.add(
-        rule,
+        rule.as_str(),
         action,
         format!("{} {problem} (at {})", job.kind, job.at(field)),
     );

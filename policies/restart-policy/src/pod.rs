@@ -29,7 +29,7 @@ pub fn check(
             let message = field
                 .invalid_message(kind.as_str(), &pointer)
                 .unwrap_or_default();
-            report.add(RuleId::PodRestartPolicy, action, message);
+            report.add(RuleId::PodRestartPolicy.as_str(), action, message);
             return None;
         }
         Field::Unset => {
@@ -50,7 +50,7 @@ pub fn check(
                     "missingRestartPolicy is require"
                 };
                 report.add(
-                    RuleId::MissingRestartPolicy,
+                    RuleId::MissingRestartPolicy.as_str(),
                     settings.actions.missing_restart_policy,
                     format!(
                         "{kind} restartPolicy is not set at {pointer}: set it explicitly to one of {} ({why})",
@@ -74,7 +74,7 @@ pub fn check(
             format!("{kind} restartPolicy '{}' at {pointer}", value.as_str())
         };
         report.add(
-            RuleId::PodRestartPolicy,
+            RuleId::PodRestartPolicy.as_str(),
             action,
             format!(
                 "{what} is not allowed (allowed for {kind}: {})",

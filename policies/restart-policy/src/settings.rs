@@ -3,6 +3,7 @@
 use crate::sidecar_images;
 use crate::values::{self, PolicySet, RestartPolicy};
 use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions, WorkloadKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -140,63 +141,29 @@ impl Settings {
     }
 }
 
-/// Why the settings are refused; each message starts with the path of the setting.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SettingsError {
-    #[error("{path}.{key}: unknown kind (expected one of {kinds})", kinds = values::KINDS)]
-    UnknownKind { path: &'static str, key: String },
-    #[error("{path}: unknown restartPolicy '{value}' ({expected})", expected = values::EXPECTED)]
-    UnknownRestartPolicy { path: String, value: String },
-    #[error("allowedByKind.{key}: must allow at least one value (the API accepts {api})")]
-    NothingAllowed { key: String, api: String },
-    #[error("{path}: the API rejects restartPolicy {value} for a {key} (it accepts {api})")]
-    RejectedByApi {
-        path: String,
-        value: String,
-        key: String,
-        api: String,
-    },
-    #[error("{path}: {value} is not allowed for a {key} (allowed: {allowed})")]
-    DefaultNotAllowed {
-        path: String,
-        value: String,
-        key: String,
-        allowed: String,
-    },
-    #[error("{path}: must be at least {min}, got {value}")]
-    TooSmall {
-        path: &'static str,
-        min: i64,
-        value: i64,
-    },
-    #[error("containerRestartPolicy.sidecarImages[{index}]: {why}")]
-    SidecarImage { index: usize, why: String },
-    /// From the shared exemption block.
-    #[error("{0}")]
-    Exemptions(String),
-}
-
-fn kind_key(path: &'static str, key: &str) -> Result<WorkloadKind, SettingsError> {
-    values::settings_kind(key).ok_or_else(|| SettingsError::UnknownKind {
-        path,
-        key: key.to_owned(),
+fn kind_key(path: &str, key: &str) -> Result<WorkloadKind, SettingsError> {
+    values::settings_kind(key).ok_or_else(|| {
+        SettingsError(format!(
+            "{path}.{key}: unknown kind (expected one of {})",
+            values::KINDS
+        ))
     })
 }
 
 fn restart_value(path: &str, value: &str) -> Result<RestartPolicy, SettingsError> {
-    RestartPolicy::parse(value).ok_or_else(|| SettingsError::UnknownRestartPolicy {
-        path: path.to_owned(),
-        value: value.to_owned(),
+    RestartPolicy::parse(value).ok_or_else(|| {
+        SettingsError(format!(
+            "{path}: unknown restartPolicy '{value}' ({})",
+            values::EXPECTED
+        ))
     })
 }
 
-fn non_negative(path: &'static str, value: Option<i64>, min: i64) -> Result<(), SettingsError> {
+fn non_negative(path: &str, value: Option<i64>, min: i64) -> Result<(), SettingsError> {
     match value {
-        Some(v) if v < min => Err(SettingsError::TooSmall {
-            path,
-            min,
-            value: v,
-        }),
+        Some(v) if v < min => Err(SettingsError(format!(
+            "{path}: must be at least {min}, got {v}"
+        ))),
         _ => Ok(()),
     }
 }
@@ -208,21 +175,19 @@ impl Settings {
             let kind = kind_key("allowedByKind", key)?;
             let api = values::api_allowed(kind);
             if list.is_empty() {
-                return Err(SettingsError::NothingAllowed {
-                    key: key.clone(),
-                    api: api.describe(),
-                });
+                return Err(SettingsError(format!(
+                    "allowedByKind.{key}: must allow at least one value (the API accepts {})",
+                    api.describe()
+                )));
             }
             for (i, v) in list.iter().enumerate() {
                 let path = format!("allowedByKind.{key}[{i}]");
                 let value = restart_value(&path, v)?;
                 if !api.contains(value) {
-                    return Err(SettingsError::RejectedByApi {
-                        path,
-                        value: v.clone(),
-                        key: key.clone(),
-                        api: api.describe(),
-                    });
+                    return Err(SettingsError(format!(
+                        "{path}: the API rejects restartPolicy {v} for a {key} (it accepts {})",
+                        api.describe()
+                    )));
                 }
             }
         }
@@ -232,12 +197,10 @@ impl Settings {
             let value = restart_value(&path, v)?;
             let allowed = self.allowed(kind);
             if !allowed.contains(value) {
-                return Err(SettingsError::DefaultNotAllowed {
-                    path,
-                    value: v.clone(),
-                    key: key.clone(),
-                    allowed: allowed.describe(),
-                });
+                return Err(SettingsError(format!(
+                    "{path}: {v} is not allowed for a {key} (allowed: {})",
+                    allowed.describe()
+                )));
             }
         }
 
@@ -264,19 +227,18 @@ impl Settings {
         for (i, v) in containers.allowed_values.iter().enumerate() {
             restart_value(&format!("containerRestartPolicy.allowedValues[{i}]"), v)?;
         }
-        for (index, pattern) in containers.sidecar_images.iter().enumerate() {
-            sidecar_images::validate_pattern(pattern)
-                .map_err(|why| SettingsError::SidecarImage { index, why })?;
+        for (i, pattern) in containers.sidecar_images.iter().enumerate() {
+            sidecar_images::validate_pattern(pattern).map_err(|e| {
+                SettingsError(format!("containerRestartPolicy.sidecarImages[{i}]: {e}"))
+            })?;
         }
-        self.exemptions
-            .validate("exemptions")
-            .map_err(SettingsError::Exemptions)
+        Ok(self.exemptions.validate("exemptions")?)
     }
 }
 
 impl Validatable for Settings {
     fn validate(&self) -> Result<(), String> {
-        self.check().map_err(|e| e.to_string())
+        self.check().map_err(String::from)
     }
 }
 

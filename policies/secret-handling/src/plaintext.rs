@@ -134,7 +134,7 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &Plaintext, report: &mut Report) {
             };
             if let Some(detector) = scanner.check(name, value) {
                 report.add(
-                    RuleId::PlaintextCredential,
+                    RuleId::PlaintextCredential.as_str(),
                     settings.action,
                     format!(
                         "{}: env '{name}' (env[{i}]) holds a plaintext credential (detector '{detector}'); use a secretKeyRef or a mounted Secret",
@@ -149,7 +149,7 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &Plaintext, report: &mut Report) {
                 let prev = i.checked_sub(1).map(|p| items[p]);
                 if let Some(detector) = scanner.check_arg(prev, item) {
                     report.add(
-                        RuleId::PlaintextCredential,
+                        RuleId::PlaintextCredential.as_str(),
                         settings.action,
                         format!(
                             "{}: {field}[{i}] holds a plaintext credential (detector '{detector}')",
@@ -191,7 +191,7 @@ pub fn check_config_map(object: &Value, settings: &Plaintext, report: &mut Repor
         });
         if let Some(detector) = found {
             report.add(
-                RuleId::PlaintextCredential,
+                RuleId::PlaintextCredential.as_str(),
                 settings.config_maps,
                 format!(
                     "ConfigMap '{name}': data key '{key}' holds a plaintext credential (detector '{detector}'); store it in a Secret"

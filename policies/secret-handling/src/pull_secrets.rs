@@ -39,7 +39,7 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
             .any(|p| host_match(p, registry))
         {
             report.add(
-                RuleId::ImagePullSecrets,
+                RuleId::ImagePullSecrets.as_str(),
                 rule.action,
                 format!("{}: image from private registry '{registry}' but the pod has no imagePullSecrets", c.describe()),
             );

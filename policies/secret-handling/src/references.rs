@@ -23,7 +23,7 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
     let reference = |report: &mut Report, place: String, secret: &str| {
         if !refs.allowed_secrets.is_empty() && !allowed(&refs.allowed_secrets, secret) {
             report.add(
-                RuleId::SecretReference,
+                RuleId::SecretReference.as_str(),
                 refs.action,
                 format!("{place} references Secret '{secret}', which is not in references.allowedSecrets"),
             );
@@ -38,7 +38,7 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
             let place = format!("{}: env '{var}' (env[{i}])", c.describe());
             if !allowed(&env.allowed_secrets, secret) {
                 report.add(
-                    RuleId::SecretEnv,
+                    RuleId::SecretEnv.as_str(),
                     env.secret_key_ref,
                     format!("{place} reads Secret '{secret}' through secretKeyRef; mount it as a volume instead"),
                 );
@@ -52,7 +52,7 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
             let place = format!("{}: envFrom[{i}]", c.describe());
             if !allowed(&env.allowed_secrets, secret) {
                 report.add(
-                    RuleId::SecretEnvFrom,
+                    RuleId::SecretEnvFrom.as_str(),
                     env.env_from,
                     format!("{place} loads Secret '{secret}' as environment; mount it as a volume instead"),
                 );
@@ -79,7 +79,7 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
         }
         for secret in secrets {
             report.add(
-                RuleId::SecretVolume,
+                RuleId::SecretVolume.as_str(),
                 refs.secret_volumes,
                 format!("volume '{vname}' (volumes[{i}]) mounts Secret '{secret}'; Secret volumes are not allowed"),
             );

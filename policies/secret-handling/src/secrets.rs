@@ -19,7 +19,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
         .unwrap_or("Opaque");
     if settings.denied_types.iter().any(|t| t == secret_type) {
         report.add(
-            RuleId::SecretType,
+            RuleId::SecretType.as_str(),
             settings.types,
             format!("Secret '{name}': type '{secret_type}' is denied"),
         );
@@ -27,7 +27,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
         && !settings.allowed_types.iter().any(|t| t == secret_type)
     {
         report.add(
-            RuleId::SecretType,
+            RuleId::SecretType.as_str(),
             settings.types,
             format!("Secret '{name}': type '{secret_type}' is not in secrets.allowedTypes"),
         );
@@ -42,7 +42,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
             && let Err(problem) = docker_config(object, key, &settings.allowed_registries)
         {
             report.add(
-                RuleId::DockerConfig,
+                RuleId::DockerConfig.as_str(),
                 settings.docker_config,
                 format!("Secret '{name}' ({secret_type}): {problem}"),
             );
@@ -50,7 +50,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
     }
     if object.get("immutable").and_then(Value::as_bool) != Some(true) {
         report.add(
-            RuleId::SecretImmutable,
+            RuleId::SecretImmutable.as_str(),
             settings.immutable,
             format!("Secret '{name}' is not immutable: true"),
         );
@@ -63,7 +63,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
             let present = object.pointer(&format!("/metadata/{field}"));
             for problem in missing(present, required, what) {
                 report.add(
-                    RuleId::SecretMetadata,
+                    RuleId::SecretMetadata.as_str(),
                     settings.metadata,
                     format!("Secret '{name}': {problem}"),
                 );

@@ -1,6 +1,7 @@
 //! Settings of the policy: one block per rule family, every rule with its own action.
 
 use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 
@@ -299,36 +300,15 @@ pub struct Mutation {
     pub enabled: bool,
 }
 
-/// Why the settings are refused; each message starts with the path of the setting.
-#[derive(Clone, Debug, thiserror::Error)]
-pub enum SettingsError {
-    /// From the shared exemption block.
-    #[error("{0}")]
-    Exemptions(String),
-    #[error("{0}: must not be empty")]
-    Empty(String),
-    #[error("{path}: invalid regex: {source}")]
-    Regex {
-        path: String,
-        source: regex_lite::Error,
-    },
-    #[error("plaintext.disabledDetectors[{0}]: unknown detector; known: {known}", known = crate::detect::BUILTIN_IDS.join(", "))]
-    UnknownDetector(usize),
-    #[error("plaintext.minEntropy: must be between 0 and 8")]
-    MinEntropy,
-    #[error("volumes.maxMode: {0}")]
-    MaxMode(ModeError),
-}
-
-fn check_regex(path: String, pattern: &str) -> Result<(), SettingsError> {
+fn check_regex(path: &str, pattern: &str) -> Result<(), SettingsError> {
     regex_lite::Regex::new(pattern)
         .map(|_| ())
-        .map_err(|source| SettingsError::Regex { path, source })
+        .map_err(|e| SettingsError(format!("{path}: invalid regex: {e}")))
 }
 
 fn non_empty(path: &str, list: &[String]) -> Result<(), SettingsError> {
     match list.iter().position(|e| e.trim().is_empty()) {
-        Some(i) => Err(SettingsError::Empty(format!("{path}[{i}]"))),
+        Some(i) => Err(SettingsError(format!("{path}[{i}]: must not be empty"))),
         None => Ok(()),
     }
 }
@@ -336,9 +316,7 @@ fn non_empty(path: &str, list: &[String]) -> Result<(), SettingsError> {
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
     pub fn check(&self) -> Result<(), SettingsError> {
-        self.exemptions
-            .validate("exemptions")
-            .map_err(SettingsError::Exemptions)?;
+        self.exemptions.validate("exemptions")?;
         non_empty(
             "envSecrets.allowedSecrets",
             &self.env_secrets.allowed_secrets,
@@ -350,28 +328,33 @@ impl Settings {
         let p = &self.plaintext;
         non_empty("plaintext.allowedNames", &p.allowed_names)?;
         for (i, pattern) in p.allowed_values.iter().enumerate() {
-            check_regex(format!("plaintext.allowedValues[{i}]"), pattern)?;
+            check_regex(&format!("plaintext.allowedValues[{i}]"), pattern)?;
         }
         for (i, d) in p.detectors.iter().enumerate() {
             if d.id.trim().is_empty() {
-                return Err(SettingsError::Empty(format!("plaintext.detectors[{i}].id")));
+                return Err(SettingsError(format!(
+                    "plaintext.detectors[{i}].id: must not be empty"
+                )));
             }
-            check_regex(format!("plaintext.detectors[{i}].pattern"), &d.pattern)?;
+            check_regex(&format!("plaintext.detectors[{i}].pattern"), &d.pattern)?;
         }
-        if let Some(i) = p
-            .disabled_detectors
-            .iter()
-            .position(|id| !crate::detect::BUILTIN_IDS.contains(&id.as_str()))
-        {
-            return Err(SettingsError::UnknownDetector(i));
+        for (i, id) in p.disabled_detectors.iter().enumerate() {
+            if !crate::detect::BUILTIN_IDS.contains(&id.as_str()) {
+                return Err(SettingsError(format!(
+                    "plaintext.disabledDetectors[{i}]: unknown detector; known: {}",
+                    crate::detect::BUILTIN_IDS.join(", ")
+                )));
+            }
         }
         if !(p.min_entropy.is_finite() && (0.0..=8.0).contains(&p.min_entropy)) {
-            return Err(SettingsError::MinEntropy);
+            return Err(SettingsError(
+                "plaintext.minEntropy: must be between 0 and 8".into(),
+            ));
         }
         self.volumes
             .max_mode
             .value()
-            .map_err(SettingsError::MaxMode)?;
+            .map_err(|e| SettingsError(format!("volumes.maxMode: {e}")))?;
         let s = &self.secrets;
         non_empty("secrets.allowedTypes", &s.allowed_types)?;
         non_empty("secrets.deniedTypes", &s.denied_types)?;
@@ -382,10 +365,12 @@ impl Settings {
         ] {
             for (i, r) in list.iter().enumerate() {
                 if r.key.trim().is_empty() {
-                    return Err(SettingsError::Empty(format!("secrets.{field}[{i}].key")));
+                    return Err(SettingsError(format!(
+                        "secrets.{field}[{i}].key: must not be empty"
+                    )));
                 }
                 if let Some(pattern) = &r.pattern {
-                    check_regex(format!("secrets.{field}[{i}].pattern"), pattern)?;
+                    check_regex(&format!("secrets.{field}[{i}].pattern"), pattern)?;
                 }
             }
         }
@@ -399,7 +384,7 @@ impl Settings {
 
 impl Validatable for Settings {
     fn validate(&self) -> Result<(), String> {
-        self.check().map_err(|e| e.to_string())
+        self.check().map_err(String::from)
     }
 }
 

@@ -25,13 +25,13 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &ServiceAccountToken, report: &mut 
     if ctx.pod_level() {
         match ctx.spec.get("automountServiceAccountToken").and_then(Value::as_bool) {
             Some(true) => report.add(
-                RuleId::AutomountToken,
+                RuleId::AutomountToken.as_str(),
                 settings.automount,
                 "automountServiceAccountToken is true; set it to false unless the pod calls the Kubernetes API",
             ),
             Some(false) => {}
             None => report.add(
-                RuleId::AutomountTokenUnset,
+                RuleId::AutomountTokenUnset.as_str(),
                 settings.require_explicit_false,
                 "automountServiceAccountToken is not set; set it to false explicitly",
             ),
@@ -48,7 +48,7 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &ServiceAccountToken, report: &mut 
                 .is_some_and(under_token_path)
             {
                 report.add(
-                    RuleId::TokenPathMount,
+                    RuleId::TokenPathMount.as_str(),
                     settings.token_path_mount,
                     format!(
                         "{}: volumeMounts[{k}] mounts a volume at the service-account token path",
@@ -71,7 +71,7 @@ pub fn check_service_account(object: &Value, settings: &ServiceAccounts, report:
         != Some(false)
     {
         report.add(
-            RuleId::ServiceAccountAutomount,
+            RuleId::ServiceAccountAutomount.as_str(),
             settings.automount,
             format!("ServiceAccount '{name}': automountServiceAccountToken is not false"),
         );
@@ -82,7 +82,7 @@ pub fn check_service_account(object: &Value, settings: &ServiceAccounts, report:
         .map_or(0, Vec::len);
     if listed > 0 {
         report.add(
-            RuleId::ServiceAccountSecrets,
+            RuleId::ServiceAccountSecrets.as_str(),
             settings.secrets,
             format!("ServiceAccount '{name}' lists {listed} Secret(s) in .secrets (long-lived tokens); use projected tokens"),
         );

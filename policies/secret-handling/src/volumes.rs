@@ -42,7 +42,7 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Volumes, report: &mut Report) {
                 format!("{m:04o}")
             };
             report.add(
-                RuleId::SecretVolumeMode,
+                RuleId::SecretVolumeMode.as_str(),
                 settings.mode,
                 format!("{what} {shown} allows more than {max:04o}"),
             );
@@ -126,7 +126,7 @@ fn check_mounts(ctx: &PodCtx<'_>, settings: &Volumes, report: &mut Report) {
             );
             if mount.get("readOnly").and_then(Value::as_bool) != Some(true) {
                 report.add(
-                    RuleId::SecretMountReadonly,
+                    RuleId::SecretMountReadonly.as_str(),
                     settings.read_only,
                     format!("{place} is not readOnly: true"),
                 );
@@ -139,7 +139,7 @@ fn check_mounts(ctx: &PodCtx<'_>, settings: &Volumes, report: &mut Report) {
             });
             if sub {
                 report.add(
-                    RuleId::SecretSubpath,
+                    RuleId::SecretSubpath.as_str(),
                     settings.sub_path,
                     format!(
                         "{place} uses subPath; subPath mounts never receive rotated Secret values"
