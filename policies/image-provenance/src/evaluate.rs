@@ -159,7 +159,7 @@ impl ContainerCheck<'_, '_> {
                     RuleId::DigestPinning,
                     s.pinning.on_lookup_failure,
                     &image,
-                    &e.to_string(),
+                    &e.0,
                 ),
             }
         }
@@ -186,7 +186,7 @@ impl ContainerCheck<'_, '_> {
                 match cache.verify_rule(host, &target, i, rule) {
                     Ok(digest) => verified = Some(digest),
                     Err(e) => {
-                        let detail = format!("signature rule '{}': {e}", rule.label(i));
+                        let detail = format!("signature rule '{}': {}", rule.label(i), e.0);
                         self.add(RuleId::Signature, s.signatures.action, &image, &detail);
                     }
                 }

@@ -4,15 +4,12 @@
 use crate::settings::Verifier;
 use std::collections::BTreeMap;
 
-/// Why the host gave no answer a policy can use.
+/// Why the host gave no answer a policy can use: the host's own words when the capability call
+/// failed, or that it did not trust the image. A message, not an enum, so that the wasm module
+/// carries no `Display` for it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum HostError {
-    /// The capability call failed; the host's own words.
-    #[error("{0}")]
-    Capability(String),
-    #[error("the host reported the image as not trusted")]
-    NotTrusted,
-}
+#[error("{0}")]
+pub struct HostError(pub String);
 
 pub trait Host {
     /// `oci/v1/manifest_digest`: the digest `image` currently resolves to.
@@ -39,7 +36,7 @@ fn host_error(e: kubewarden_policy_sdk::error::Error) -> HostError {
         Error::HostCall { source, .. } => source.to_string(),
         other => other.to_string(),
     };
-    HostError::Capability(
+    HostError(
         text.strip_prefix("Host error: ")
             .unwrap_or(&text)
             .to_owned(),
@@ -97,7 +94,9 @@ impl Host for WapcHost {
         if response.is_trusted {
             Ok(response.digest)
         } else {
-            Err(HostError::NotTrusted)
+            Err(HostError(
+                "the host reported the image as not trusted".to_owned(),
+            ))
         }
     }
 }

@@ -16,26 +16,17 @@ pub fn pinned(image: &ImageRef, digest: &Digest) -> ImageRef {
     }
 }
 
-/// Why a digest lookup or a signature rule failed, as quoted in a violation.
+/// Why a digest lookup or a signature rule failed, as quoted in a violation. One message
+/// written where the check fails: an enum's `Display` and `Clone` (the cache hands out copies)
+/// would add about a kilobyte to the wasm module.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ProvenanceError {
-    #[error(transparent)]
-    Host(#[from] HostError),
-    #[error("the host returned an invalid digest {0:?}")]
-    InvalidDigest(String),
-    #[error("digest lookup failed: {0}")]
-    DigestLookup(Box<ProvenanceError>),
-    #[error("verified digest {found} is not the reference's digest {want}")]
-    NotTheReferenceDigest { found: String, want: String },
-    #[error("verified digest {found} differs from {first} verified before")]
-    DiffersFromFirst { found: String, first: String },
-    /// Each failure reads `<verifier kind>[<index>]: <why>`.
-    #[error("{successes} of {needed} required verifications succeeded: {}", failures.join("; "))]
-    Threshold {
-        successes: usize,
-        needed: usize,
-        failures: Vec<String>,
-    },
+#[error("{0}")]
+pub struct ProvenanceError(pub String);
+
+impl From<HostError> for ProvenanceError {
+    fn from(HostError(message): HostError) -> Self {
+        Self(message)
+    }
 }
 
 /// (reference, signature rule index, verifier index)
@@ -49,7 +40,7 @@ pub struct Cache {
 
 fn parse_digest(d: &str) -> Result<Digest, ProvenanceError> {
     d.parse::<Digest>()
-        .map_err(|_| ProvenanceError::InvalidDigest(d.to_owned()))
+        .map_err(|_| ProvenanceError(format!("the host returned an invalid digest {d:?}")))
 }
 
 impl Cache {
@@ -67,7 +58,7 @@ impl Cache {
             .manifest_digest(&key)
             .map_err(ProvenanceError::from)
             .and_then(|d| parse_digest(&d))
-            .map_err(|e| ProvenanceError::DigestLookup(Box::new(e)));
+            .map_err(|ProvenanceError(e)| ProvenanceError(format!("digest lookup failed: {e}")));
         self.digests.push((key, r.clone()));
         r
     }
@@ -119,17 +110,15 @@ impl Cache {
                 .map_err(ProvenanceError::from)
                 .and_then(|d| parse_digest(&d))
                 .and_then(|d| match image.digest() {
-                    Some(want) if *want != d => Err(ProvenanceError::NotTheReferenceDigest {
-                        found: d.to_string(),
-                        want: want.to_string(),
-                    }),
+                    Some(want) if *want != d => Err(ProvenanceError(format!(
+                        "verified digest {d} is not the reference's digest {want}"
+                    ))),
                     _ => Ok(d),
                 })
                 .and_then(|d| match &verified {
-                    Some(first) if *first != d => Err(ProvenanceError::DiffersFromFirst {
-                        found: d.to_string(),
-                        first: first.to_string(),
-                    }),
+                    Some(first) if *first != d => Err(ProvenanceError(format!(
+                        "verified digest {d} differs from {first} verified before"
+                    ))),
                     _ => Ok(d),
                 });
             match outcome {
@@ -137,16 +126,15 @@ impl Cache {
                     successes += 1;
                     verified = Some(d);
                 }
-                Err(e) => failures.push(format!("{}[{j}]: {e}", verifier.kind())),
+                Err(e) => failures.push(format!("{}[{j}]: {}", verifier.kind(), e.0)),
             }
         }
         match verified {
             Some(d) if successes >= needed => Ok(d),
-            _ => Err(ProvenanceError::Threshold {
-                successes,
-                needed,
-                failures,
-            }),
+            _ => Err(ProvenanceError(format!(
+                "{successes} of {needed} required verifications succeeded: {}",
+                failures.join("; ")
+            ))),
         }
     }
 }
@@ -174,7 +162,7 @@ pub mod fake {
                 .get(image)
                 .cloned()
                 .unwrap_or_else(|| Err(format!("no digest for {image}")))
-                .map_err(HostError::Capability)
+                .map_err(HostError)
         }
 
         fn verify(
@@ -194,7 +182,7 @@ pub mod fake {
                 })
                 .map(|(_, _, r)| r.clone())
                 .unwrap_or_else(|| Err("no signatures found".to_owned()))
-                .map_err(HostError::Capability)
+                .map_err(HostError)
         }
     }
 }

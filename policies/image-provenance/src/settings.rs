@@ -186,6 +186,7 @@ impl Verifier {
         }
     }
 
+    #[inline]
     fn validate(&self, path: &str) -> Result<(), SettingsError> {
         let pem = |field: &str, v: &str| {
             if v.contains("-----BEGIN ") {
@@ -264,6 +265,7 @@ fn no_empty(path: &str, entries: &[String]) -> Result<(), SettingsError> {
 
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
+    #[inline]
     pub fn check(&self) -> Result<(), SettingsError> {
         self.exemptions.common().validate("exemptions")?;
         no_empty("tags.reject", &self.tags.reject)?;

@@ -9,17 +9,12 @@ use policy_common::Report;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Why a referenced role could not be read; quoted in the `missing-role` finding.
+/// Why a referenced role could not be read (the host's own words, or why its answer is
+/// unusable); quoted in the `missing-role` finding. A message, not an enum, so that the wasm
+/// module carries no `Display` for it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum RoleReadError {
-    /// The `kubernetes/get_resource` call failed; the host's own words.
-    #[error("{0}")]
-    Host(String),
-    #[error("host capabilities exist only in the wasm module")]
-    NoHost,
-    #[error("unreadable answer: {0}")]
-    Unreadable(String),
-}
+#[error("{0}")]
+pub struct RoleReadError(pub String);
 
 /// Where referenced roles come from: the host in the wasm module, a fake in unit tests.
 pub trait RoleSource {
@@ -61,12 +56,14 @@ fn host_get(payload: &str) -> Result<Vec<u8>, RoleReadError> {
         "get_resource",
         payload.as_bytes(),
     )
-    .map_err(|e| RoleReadError::Host(e.to_string()))
+    .map_err(|e| RoleReadError(e.to_string()))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn host_get(_payload: &str) -> Result<Vec<u8>, RoleReadError> {
-    Err(RoleReadError::NoHost)
+    Err(RoleReadError(
+        "host capabilities exist only in the wasm module".to_string(),
+    ))
 }
 
 /// Only the fields the rules read; the rest of the object is skipped unparsed.
@@ -95,12 +92,15 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
         .get(b.role_kind, b.role_name, namespace)
         .and_then(|bytes| {
             serde_json::from_slice::<FetchedRole>(&bytes).map_err(|e| {
-                RoleReadError::Unreadable(policy_common::settings::describe_serde_error(&e))
+                RoleReadError(format!(
+                    "unreadable answer: {}",
+                    policy_common::settings::describe_serde_error(&e)
+                ))
             })
         });
     let role = match fetched {
         Ok(role) => role,
-        Err(e) => {
+        Err(RoleReadError(e)) => {
             report.add(
                 RuleId::MissingRole.as_str(),
                 s.missing_role,
@@ -149,7 +149,7 @@ mod tests {
             self.answer
                 .clone()
                 .map(|v| v.to_string().into_bytes())
-                .map_err(RoleReadError::Host)
+                .map_err(RoleReadError)
         }
     }
 

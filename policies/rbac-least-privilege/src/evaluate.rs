@@ -119,9 +119,7 @@ mod tests {
             name: &str,
             _: Option<&str>,
         ) -> Result<Vec<u8>, effective::RoleReadError> {
-            Err(effective::RoleReadError::Host(format!(
-                "{kind} {name} not found"
-            )))
+            Err(effective::RoleReadError(format!("{kind} {name} not found")))
         }
     }
 

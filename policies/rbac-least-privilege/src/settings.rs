@@ -174,6 +174,7 @@ impl Settings {
 
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
+    #[inline]
     pub fn check(&self) -> Result<(), SettingsError> {
         self.exemptions.validate("exemptions")?;
         self.role_exemptions.validate("roleExemptions")?;

@@ -170,6 +170,7 @@ fn non_negative(path: &str, value: Option<i64>, min: i64) -> Result<(), Settings
 
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
+    #[inline]
     pub fn check(&self) -> Result<(), SettingsError> {
         for (key, list) in &self.allowed_by_kind {
             let kind = kind_key("allowedByKind", key)?;

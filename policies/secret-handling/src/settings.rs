@@ -315,6 +315,7 @@ fn non_empty(path: &str, list: &[String]) -> Result<(), SettingsError> {
 
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
+    #[inline]
     pub fn check(&self) -> Result<(), SettingsError> {
         self.exemptions.validate("exemptions")?;
         non_empty(
