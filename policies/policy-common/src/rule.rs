@@ -1,8 +1,8 @@
 //! Rule ids: one enum per policy, and the check that its README lists exactly those ids.
 
 /// Declares a policy's rule-id enum: `as_str()` gives the id (the audit annotation key, quoted
-/// in messages), `ALL` lists every rule, and the enum converts into the `&'static str` that
-/// [`Report::add`](crate::report::Report::add) takes.
+/// in messages, what [`Report::add`](crate::report::Report::add) takes) and `ALL` lists every
+/// rule.
 ///
 /// ```
 /// policy_common::rule_ids! {
@@ -37,12 +37,6 @@ macro_rules! rule_ids {
                 match self {
                     $($name::$variant => $id,)+
                 }
-            }
-        }
-
-        impl ::core::convert::From<$name> for &'static str {
-            fn from(rule: $name) -> Self {
-                rule.as_str()
             }
         }
     };
@@ -101,8 +95,6 @@ mod tests {
     #[test]
     fn ids_and_readme_table() {
         assert_eq!(Example::Two.as_str(), "two-words");
-        let as_str: &str = Example::One.into();
-        assert_eq!(as_str, "one");
         assert_eq!(readme_rule_ids(README), ["one", "two-words"]);
         let ids: Vec<_> = Example::ALL.iter().map(|r| r.as_str()).collect();
         assert_readme_lists(README, &ids);
