@@ -4,9 +4,16 @@
 use crate::settings::Verifier;
 use std::collections::BTreeMap;
 
+/// Why the host gave no answer a policy can use: the host's own words when the capability call
+/// failed, or that it did not trust the image. A message, not an enum, so that the wasm module
+/// carries no `Display` for it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct HostError(pub String);
+
 pub trait Host {
     /// `oci/v1/manifest_digest`: the digest `image` currently resolves to.
-    fn manifest_digest(&self, image: &str) -> Result<String, String>;
+    fn manifest_digest(&self, image: &str) -> Result<String, HostError>;
 
     /// `oci/v2/verify`: the verified digest, or why verification failed (the host reports a
     /// failed verification as an error).
@@ -15,7 +22,7 @@ pub trait Host {
         image: &str,
         verifier: &Verifier,
         annotations: Option<&BTreeMap<String, String>>,
-    ) -> Result<String, String>;
+    ) -> Result<String, HostError>;
 }
 
 /// The waPC host, through the SDK.
@@ -23,19 +30,21 @@ pub struct WapcHost;
 
 /// The host's own words, without the SDK's "error invoking host capability …: Host error:"
 /// wrapping, so messages stay short.
-fn host_error(e: kubewarden_policy_sdk::error::Error) -> String {
+fn host_error(e: kubewarden_policy_sdk::error::Error) -> HostError {
     use kubewarden_policy_sdk::error::Error;
     let text = match e {
         Error::HostCall { source, .. } => source.to_string(),
         other => other.to_string(),
     };
-    text.strip_prefix("Host error: ")
-        .unwrap_or(&text)
-        .to_owned()
+    HostError(
+        text.strip_prefix("Host error: ")
+            .unwrap_or(&text)
+            .to_owned(),
+    )
 }
 
 impl Host for WapcHost {
-    fn manifest_digest(&self, image: &str) -> Result<String, String> {
+    fn manifest_digest(&self, image: &str) -> Result<String, HostError> {
         kubewarden_policy_sdk::host_capabilities::oci::get_manifest_digest(image)
             .map(|r| r.digest)
             .map_err(host_error)
@@ -46,7 +55,7 @@ impl Host for WapcHost {
         image: &str,
         verifier: &Verifier,
         annotations: Option<&BTreeMap<String, String>>,
-    ) -> Result<String, String> {
+    ) -> Result<String, HostError> {
         use kubewarden_policy_sdk::host_capabilities::verification::{
             KeylessInfo, KeylessPrefixInfo, verify_certificate, verify_keyless_exact_match,
             verify_keyless_github_actions, verify_keyless_prefix_match, verify_pub_keys_image,
@@ -85,7 +94,9 @@ impl Host for WapcHost {
         if response.is_trusted {
             Ok(response.digest)
         } else {
-            Err("the host reported the image as not trusted".to_owned())
+            Err(HostError(
+                "the host reported the image as not trusted".to_owned(),
+            ))
         }
     }
 }

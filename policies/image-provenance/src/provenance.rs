@@ -2,7 +2,7 @@
 //! (`oci/v2/verify`). Answers are cached per request, so an image used by several containers
 //! costs one call per distinct question.
 
-use crate::host::Host;
+use crate::host::{Host, HostError};
 use crate::settings::SignatureRule;
 use policy_common::image::{Digest, ImageRef};
 
@@ -16,31 +16,49 @@ pub fn pinned(image: &ImageRef, digest: &Digest) -> ImageRef {
     }
 }
 
+/// Why a digest lookup or a signature rule failed, as quoted in a violation. One message
+/// written where the check fails: an enum's `Display` and `Clone` (the cache hands out copies)
+/// would add about a kilobyte to the wasm module.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ProvenanceError(pub String);
+
+impl From<HostError> for ProvenanceError {
+    fn from(HostError(message): HostError) -> Self {
+        Self(message)
+    }
+}
+
 /// (reference, signature rule index, verifier index)
 type VerifyKey = (String, usize, usize);
 
 #[derive(Default)]
 pub struct Cache {
-    digests: Vec<(String, Result<Digest, String>)>,
-    verifications: Vec<(VerifyKey, Result<String, String>)>,
+    digests: Vec<(String, Result<Digest, ProvenanceError>)>,
+    verifications: Vec<(VerifyKey, Result<String, HostError>)>,
 }
 
-fn parse_digest(d: &str) -> Result<Digest, String> {
+fn parse_digest(d: &str) -> Result<Digest, ProvenanceError> {
     d.parse::<Digest>()
-        .map_err(|_| format!("the host returned an invalid digest {d:?}"))
+        .map_err(|_| ProvenanceError(format!("the host returned an invalid digest {d:?}")))
 }
 
 impl Cache {
     /// The digest a tag-only reference resolves to now.
-    pub fn resolve(&mut self, host: &dyn Host, image: &ImageRef) -> Result<Digest, String> {
+    pub fn resolve(
+        &mut self,
+        host: &dyn Host,
+        image: &ImageRef,
+    ) -> Result<Digest, ProvenanceError> {
         let key = image.to_string();
         if let Some((_, r)) = self.digests.iter().find(|(k, _)| *k == key) {
             return r.clone();
         }
         let r = host
             .manifest_digest(&key)
+            .map_err(ProvenanceError::from)
             .and_then(|d| parse_digest(&d))
-            .map_err(|e| format!("digest lookup failed: {e}"));
+            .map_err(|ProvenanceError(e)| ProvenanceError(format!("digest lookup failed: {e}")));
         self.digests.push((key, r.clone()));
         r
     }
@@ -51,7 +69,7 @@ impl Cache {
         image: &str,
         rule: (usize, &SignatureRule),
         verifier: usize,
-    ) -> Result<String, String> {
+    ) -> Result<String, HostError> {
         let key = (image.to_owned(), rule.0, verifier);
         if let Some((_, r)) = self.verifications.iter().find(|(k, _)| *k == key) {
             return r.clone();
@@ -76,7 +94,7 @@ impl Cache {
         image: &ImageRef,
         index: usize,
         rule: &SignatureRule,
-    ) -> Result<Digest, String> {
+    ) -> Result<Digest, ProvenanceError> {
         let target = image.to_string();
         let needed = rule.threshold();
         let total = rule.verifiers.len();
@@ -89,17 +107,18 @@ impl Cache {
             }
             let outcome = self
                 .verify(host, &target, (index, rule), j)
+                .map_err(ProvenanceError::from)
                 .and_then(|d| parse_digest(&d))
                 .and_then(|d| match image.digest() {
-                    Some(want) if *want != d => Err(format!(
+                    Some(want) if *want != d => Err(ProvenanceError(format!(
                         "verified digest {d} is not the reference's digest {want}"
-                    )),
+                    ))),
                     _ => Ok(d),
                 })
                 .and_then(|d| match &verified {
-                    Some(first) if *first != d => Err(format!(
+                    Some(first) if *first != d => Err(ProvenanceError(format!(
                         "verified digest {d} differs from {first} verified before"
-                    )),
+                    ))),
                     _ => Ok(d),
                 });
             match outcome {
@@ -107,15 +126,15 @@ impl Cache {
                     successes += 1;
                     verified = Some(d);
                 }
-                Err(e) => failures.push(format!("{}[{j}]: {e}", verifier.kind())),
+                Err(e) => failures.push(format!("{}[{j}]: {}", verifier.kind(), e.0)),
             }
         }
         match verified {
             Some(d) if successes >= needed => Ok(d),
-            _ => Err(format!(
+            _ => Err(ProvenanceError(format!(
                 "{successes} of {needed} required verifications succeeded: {}",
                 failures.join("; ")
-            )),
+            ))),
         }
     }
 }
@@ -137,12 +156,13 @@ pub mod fake {
     }
 
     impl Host for FakeHost {
-        fn manifest_digest(&self, image: &str) -> Result<String, String> {
+        fn manifest_digest(&self, image: &str) -> Result<String, HostError> {
             self.calls.borrow_mut().push(format!("digest {image}"));
             self.digests
                 .get(image)
                 .cloned()
                 .unwrap_or_else(|| Err(format!("no digest for {image}")))
+                .map_err(HostError)
         }
 
         fn verify(
@@ -150,7 +170,7 @@ pub mod fake {
             image: &str,
             verifier: &Verifier,
             annotations: Option<&BTreeMap<String, String>>,
-        ) -> Result<String, String> {
+        ) -> Result<String, HostError> {
             let ann = annotations.map(|a| format!(" {a:?}")).unwrap_or_default();
             self.calls
                 .borrow_mut()
@@ -162,6 +182,7 @@ pub mod fake {
                 })
                 .map(|(_, _, r)| r.clone())
                 .unwrap_or_else(|| Err("no signatures found".to_owned()))
+                .map_err(HostError)
         }
     }
 }
@@ -234,13 +255,17 @@ mod tests {
         );
         assert_eq!(host.calls.borrow().len(), 1, "cached");
         assert_eq!(
-            cache.resolve(&host, &image("missing:1")).unwrap_err(),
+            cache
+                .resolve(&host, &image("missing:1"))
+                .unwrap_err()
+                .to_string(),
             "digest lookup failed: no digest for docker.io/library/missing:1"
         );
         assert!(
             cache
                 .resolve(&host, &image("bad:1"))
                 .unwrap_err()
+                .to_string()
                 .contains("invalid digest \"md5:x\"")
         );
     }
@@ -254,7 +279,8 @@ mod tests {
 
         let err = Cache::default()
             .verify_rule(&host, &img, 0, &two_verifiers(2))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "0 of 2 required verifications succeeded: pubKey[0]: no signatures found"
@@ -303,7 +329,8 @@ mod tests {
         let img = image("ghcr.io/org/app:1");
         let err = Cache::default()
             .verify_rule(&host, &img, 0, &two_verifiers(2))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains(&format!(
                 "githubActions[1]: verified digest {D2} differs from {D1}"
@@ -314,7 +341,8 @@ mod tests {
         let pinned = image(&format!("ghcr.io/org/app:1@{D2}"));
         let err = Cache::default()
             .verify_rule(&host, &pinned, 0, &two_verifiers(2))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains(&format!(
                 "pubKey[0]: verified digest {D1} is not the reference's digest {D2}"

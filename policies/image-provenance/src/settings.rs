@@ -3,6 +3,7 @@
 
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::image::{ImagePattern, RegistryPattern, RepositoryPrefix};
+use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -185,19 +186,20 @@ impl Verifier {
         }
     }
 
-    fn validate(&self, path: &str) -> Result<(), String> {
+    #[inline]
+    fn validate(&self, path: &str) -> Result<(), SettingsError> {
         let pem = |field: &str, v: &str| {
             if v.contains("-----BEGIN ") {
                 Ok(())
             } else {
-                Err(format!(
+                Err(SettingsError(format!(
                     "{path}.{field}: must be PEM encoded (-----BEGIN ...)"
-                ))
+                )))
             }
         };
         let non_empty = |field: &str, v: &str| {
             if v.trim().is_empty() {
-                Err(format!("{path}.{field}: must not be empty"))
+                Err(SettingsError(format!("{path}.{field}: must not be empty")))
             } else {
                 Ok(())
             }
@@ -254,43 +256,53 @@ pub enum OnUpdate {
     Changed,
 }
 
-fn no_empty(path: &str, entries: &[String]) -> Result<(), String> {
+fn no_empty(path: &str, entries: &[String]) -> Result<(), SettingsError> {
     match entries.iter().position(|e| e.trim().is_empty()) {
-        Some(i) => Err(format!("{path}[{i}]: must not be empty")),
+        Some(i) => Err(SettingsError(format!("{path}[{i}]: must not be empty"))),
         None => Ok(()),
     }
 }
 
-impl Validatable for Settings {
-    fn validate(&self) -> Result<(), String> {
+impl Settings {
+    /// What `validate_settings` checks beyond deserialisation.
+    #[inline]
+    pub fn check(&self) -> Result<(), SettingsError> {
         self.exemptions.common().validate("exemptions")?;
         no_empty("tags.reject", &self.tags.reject)?;
         no_empty("tags.allow", &self.tags.allow)?;
         for (i, rule) in self.signatures.rules.iter().enumerate() {
             let path = format!("signatures.rules[{i}]");
             if rule.images.is_empty() {
-                return Err(format!(
+                return Err(SettingsError(format!(
                     "{path}.images: must list at least one image pattern"
-                ));
+                )));
             }
             if rule.verifiers.is_empty() {
-                return Err(format!("{path}.verifiers: must list at least one verifier"));
+                return Err(SettingsError(format!(
+                    "{path}.verifiers: must list at least one verifier"
+                )));
             }
             if rule.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
-                return Err(format!("{path}.name: must not be empty"));
+                return Err(SettingsError(format!("{path}.name: must not be empty")));
             }
             for (j, v) in rule.verifiers.iter().enumerate() {
                 v.validate(&format!("{path}.verifiers[{j}]"))?;
             }
             let t = rule.threshold();
             if t == 0 || t > rule.verifiers.len() {
-                return Err(format!(
+                return Err(SettingsError(format!(
                     "{path}.threshold: must be between 1 and the number of verifiers ({})",
                     rule.verifiers.len()
-                ));
+                )));
             }
         }
         Ok(())
+    }
+}
+
+impl Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        self.check().map_err(String::from)
     }
 }
 

@@ -7,6 +7,8 @@
 //! - [`image`]: image references (distribution/reference grammar);
 //! - [`glob`]: allocation-free glob, host and boundary matching for settings patterns;
 //! - [`action`], [`exemptions`], [`selector`]: the settings every policy shares;
+//! - [`policy`], [`rule`]: the [`Policy`] trait, [`export_policy!`] and [`rule_ids!`], the shape
+//!   of every policy;
 //! - [`request`], [`report`], [`settings`]: reading the request, answering it, validating settings;
 //! - [`json`]: pointers and in-place edits for mutations.
 
@@ -15,14 +17,17 @@ pub mod exemptions;
 pub mod glob;
 pub mod image;
 pub mod json;
+pub mod policy;
 pub mod report;
 pub mod request;
+pub mod rule;
 pub mod selector;
 pub mod settings;
 pub mod workload;
 
 pub use action::Action;
 pub use exemptions::Exemptions;
+pub use policy::Policy;
 pub use report::Report;
 pub use request::{Operation, Request};
 pub use workload::{Container, ContainerKind, PodSpec, WorkloadKind};

@@ -27,7 +27,8 @@ impl Report {
         Self::default()
     }
 
-    /// Records a finding; `Action::Off` findings are dropped.
+    /// Records a finding of `rule` (`RuleId::X.as_str()` of the policy's rule-id enum, see
+    /// [`crate::rule_ids!`]); `Action::Off` findings are dropped.
     pub fn add(&mut self, rule: &'static str, action: Action, message: impl Into<String>) {
         if action.is_on() {
             self.violations.push(Violation {

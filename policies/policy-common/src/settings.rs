@@ -21,6 +21,28 @@ where
     Ok(serde_json::to_vec(&response)?)
 }
 
+/// Why a policy refuses its settings: one message, starting with the path of the setting
+/// (`volumes.maxMode: must be between 0 and 0777 (511)`).
+///
+/// The message is written where the check fails. An enum with a variant per failure would give
+/// every wasm module a `Display` arm per message on top of the code that builds the variant
+/// (hundreds of bytes per policy).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
+
+impl From<String> for SettingsError {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+impl From<SettingsError> for String {
+    fn from(error: SettingsError) -> Self {
+        error.0
+    }
+}
+
 /// Deserialises and validates settings: the verdict of `validate_settings`, for tests too.
 pub fn check<T: DeserializeOwned + Validatable>(payload: &[u8]) -> Result<(), String> {
     parse::<T>(payload).and_then(|settings| settings.validate())

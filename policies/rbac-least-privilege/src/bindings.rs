@@ -1,5 +1,7 @@
-//! Rule 5: what a RoleBinding or ClusterRoleBinding references and whom it binds.
+//! What a RoleBinding or ClusterRoleBinding references and whom it binds: `role-ref`,
+//! `subjects`, `default-service-account`, `cross-namespace-service-account`.
 
+use crate::rules::RuleId;
 use crate::settings::{Settings, SubjectPattern};
 use policy_common::Report;
 use policy_common::glob::glob_match;
@@ -106,7 +108,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, report: &mut Report) {
             .collect();
         if !outsiders.is_empty() {
             report.add(
-                "role-ref",
+                RuleId::RoleRef.as_str(),
                 s.role_ref,
                 format!(
                     "{}: roleRef {} is denied in a {}: {}; not allowed for {}",
@@ -155,7 +157,11 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
             _ => None,
         };
         if let Some(why) = why {
-            report.add("subjects", s.subjects, format!("{at}: {why}"));
+            report.add(
+                RuleId::Subjects.as_str(),
+                s.subjects,
+                format!("{at}: {why}"),
+            );
         }
         return;
     }
@@ -164,7 +170,7 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
     }
     if sub.name == "default" {
         report.add(
-            "default-service-account",
+            RuleId::DefaultServiceAccount.as_str(),
             s.default_service_account,
             format!(
                 "{at}: the 'default' ServiceAccount is used by every pod that names none, so every such pod gets the role"
@@ -173,7 +179,7 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
     }
     if !b.namespace.is_empty() && !sub.namespace.is_empty() && sub.namespace != b.namespace {
         report.add(
-            "cross-namespace-service-account",
+            RuleId::CrossNamespaceServiceAccount.as_str(),
             s.cross_namespace_service_account,
             format!(
                 "{at}: the ServiceAccount belongs to namespace '{}', not '{}', so workloads of another namespace get the role",

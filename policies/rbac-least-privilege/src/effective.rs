@@ -1,23 +1,42 @@
-//! Rule 6: what a binding actually grants, read from the Role or ClusterRole it references.
+//! What a binding actually grants, read from the Role or ClusterRole it references:
+//! `effective-permissions` and `missing-role`.
 
 use crate::bindings::Binding;
 use crate::roles;
+use crate::rules::RuleId;
 use crate::settings::Settings;
 use policy_common::Report;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+/// Why a referenced role could not be read (the host's own words, or why its answer is
+/// unusable); quoted in the `missing-role` finding. A message, not an enum, so that the wasm
+/// module carries no `Display` for it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RoleReadError(pub String);
+
 /// Where referenced roles come from: the host in the wasm module, a fake in unit tests.
 pub trait RoleSource {
-    /// The role object's JSON, or the host's error.
-    fn get(&self, kind: &str, name: &str, namespace: Option<&str>) -> Result<Vec<u8>, String>;
+    /// The role object's JSON.
+    fn get(
+        &self,
+        kind: &str,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<u8>, RoleReadError>;
 }
 
 /// `kubernetes/get_resource` through waPC (the SDK's typed helper needs k8s-openapi).
 pub struct HostRoles;
 
 impl RoleSource for HostRoles {
-    fn get(&self, kind: &str, name: &str, namespace: Option<&str>) -> Result<Vec<u8>, String> {
+    fn get(
+        &self,
+        kind: &str,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<u8>, RoleReadError> {
         let payload = json!({
             "api_version": "rbac.authorization.k8s.io/v1",
             "kind": kind,
@@ -30,19 +49,21 @@ impl RoleSource for HostRoles {
 }
 
 #[cfg(target_arch = "wasm32")]
-fn host_get(payload: &str) -> Result<Vec<u8>, String> {
+fn host_get(payload: &str) -> Result<Vec<u8>, RoleReadError> {
     wapc_guest::host_call(
         "kubewarden",
         "kubernetes",
         "get_resource",
         payload.as_bytes(),
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| RoleReadError(e.to_string()))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn host_get(_payload: &str) -> Result<Vec<u8>, String> {
-    Err("host capabilities exist only in the wasm module".to_string())
+fn host_get(_payload: &str) -> Result<Vec<u8>, RoleReadError> {
+    Err(RoleReadError(
+        "host capabilities exist only in the wasm module".to_string(),
+    ))
 }
 
 /// Only the fields the rules read; the rest of the object is skipped unparsed.
@@ -71,17 +92,17 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
         .get(b.role_kind, b.role_name, namespace)
         .and_then(|bytes| {
             serde_json::from_slice::<FetchedRole>(&bytes).map_err(|e| {
-                format!(
+                RoleReadError(format!(
                     "unreadable answer: {}",
                     policy_common::settings::describe_serde_error(&e)
-                )
+                ))
             })
         });
     let role = match fetched {
         Ok(role) => role,
-        Err(e) => {
+        Err(RoleReadError(e)) => {
             report.add(
-                "missing-role",
+                RuleId::MissingRole.as_str(),
                 s.missing_role,
                 format!("{at} could not be read ({e}): the permissions it grants were not checked"),
             );
@@ -90,7 +111,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
     };
     if role.aggregation_rule.is_some() {
         report.warn(
-            "effective-permissions",
+            RuleId::EffectivePermissions.as_str(),
             format!(
                 "{at} is aggregated: the controller fills its rules from the ClusterRoles its aggregationRule selects, only the rules present now were checked"
             ),
@@ -102,7 +123,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
     let holder = json!({ "rules": role.rules });
     for f in roles::check(&holder, s) {
         report.add(
-            "effective-permissions",
+            RuleId::EffectivePermissions.as_str(),
             s.effective_permissions,
             format!("{at} {}", f.message),
         );
@@ -121,11 +142,14 @@ mod tests {
     }
 
     impl RoleSource for Fake {
-        fn get(&self, kind: &str, name: &str, ns: Option<&str>) -> Result<Vec<u8>, String> {
+        fn get(&self, kind: &str, name: &str, ns: Option<&str>) -> Result<Vec<u8>, RoleReadError> {
             self.asked
                 .borrow_mut()
                 .push(format!("{kind}/{name}@{ns:?}"));
-            self.answer.clone().map(|v| v.to_string().into_bytes())
+            self.answer
+                .clone()
+                .map(|v| v.to_string().into_bytes())
+                .map_err(RoleReadError)
         }
     }
 

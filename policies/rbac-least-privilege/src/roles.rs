@@ -1,9 +1,9 @@
-//! Rules 1 to 3 over the `rules` of a Role or ClusterRole: wildcards, escalation verbs and
-//! sensitive permissions.
+//! `wildcards`, `escalation` and `sensitive` over the `rules` of a Role or ClusterRole.
 
 use crate::matching::{Rule, overlapping, plain_overlap, resource_overlap, rules_of, show};
-use crate::sensitive::escalation_targets;
-use crate::settings::{Permission, Settings};
+use crate::rules::RuleId;
+use crate::sensitive::{Permission, escalation_targets};
+use crate::settings::Settings;
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,11 +14,11 @@ pub enum Family {
 }
 
 impl Family {
-    pub fn rule_id(self) -> &'static str {
+    pub fn rule_id(self) -> RuleId {
         match self {
-            Family::Wildcards => "wildcards",
-            Family::Escalation => "escalation",
-            Family::Sensitive => "sensitive",
+            Family::Wildcards => RuleId::Wildcards,
+            Family::Escalation => RuleId::Escalation,
+            Family::Sensitive => RuleId::Sensitive,
         }
     }
 }

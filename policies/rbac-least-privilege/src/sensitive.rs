@@ -1,7 +1,48 @@
-//! The built-in permission lists: escalation targets (fixed) and sensitive permissions (the
-//! default of `sensitivePermissions`).
+//! Sensitive permissions: their settings entry, and the built-in lists (escalation targets,
+//! fixed, and the default of `sensitivePermissions`).
 
-use crate::settings::Permission;
+use policy_common::settings::SettingsError;
+use serde::Deserialize;
+
+/// One sensitive permission: any overlap with a rule is a finding.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Permission {
+    /// Why it is sensitive, used in messages.
+    pub description: String,
+    pub api_groups: Vec<String>,
+    /// `res`, `res/sub`, `res/*` (any subresource of res), `*/sub` or `*`.
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+}
+
+impl Permission {
+    /// Checks the entry at `field` (`sensitivePermissions[i]`) of the settings.
+    pub(crate) fn validate(&self, field: &str) -> Result<(), SettingsError> {
+        if self.description.trim().is_empty() {
+            return Err(SettingsError(format!(
+                "{field}.description: must not be empty"
+            )));
+        }
+        for (list, entries) in [
+            ("apiGroups", &self.api_groups),
+            ("resources", &self.resources),
+            ("verbs", &self.verbs),
+        ] {
+            if entries.is_empty() {
+                return Err(SettingsError(format!("{field}.{list}: must not be empty")));
+            }
+            // "" is the core group, so only resources and verbs refuse empty entries.
+            let blank = entries.iter().position(|e| e.trim().is_empty());
+            if let (true, Some(i)) = (list != "apiGroups", blank) {
+                return Err(SettingsError(format!(
+                    "{field}.{list}[{i}]: must not be empty"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
 
 fn perm(description: &str, groups: &[&str], resources: &[&str], verbs: &[&str]) -> Permission {
     let own = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();

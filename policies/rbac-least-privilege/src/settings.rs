@@ -1,7 +1,9 @@
 //! Settings of the policy: one action per rule, the shared exemption block and the lists the
 //! rules compare against.
 
+use crate::sensitive::{self, Permission};
 use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 
@@ -62,7 +64,7 @@ impl Default for Settings {
             wildcards: Action::Deny,
             escalation: Action::Deny,
             sensitive: Action::Deny,
-            sensitive_permissions: crate::sensitive::defaults(),
+            sensitive_permissions: sensitive::defaults(),
             additional_sensitive_permissions: Vec::new(),
             exempt_resource_names: false,
             aggregation: Action::Deny,
@@ -124,10 +126,12 @@ impl NameExemptions {
         self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
     }
 
-    fn validate(&self, field: &str) -> Result<(), String> {
+    fn validate(&self, field: &str) -> Result<(), SettingsError> {
         for (list, entries) in [("names", &self.names), ("prefixes", &self.prefixes)] {
             if let Some(i) = entries.iter().position(|e| e.trim().is_empty()) {
-                return Err(format!("{field}.{list}[{i}]: must not be empty"));
+                return Err(SettingsError(format!(
+                    "{field}.{list}[{i}]: must not be empty"
+                )));
             }
         }
         Ok(())
@@ -150,41 +154,6 @@ impl Default for DeniedRoleRefs {
     }
 }
 
-/// One sensitive permission: any overlap with a rule is a finding.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Permission {
-    /// Why it is sensitive, used in messages.
-    pub description: String,
-    pub api_groups: Vec<String>,
-    /// `res`, `res/sub`, `res/*` (any subresource of res), `*/sub` or `*`.
-    pub resources: Vec<String>,
-    pub verbs: Vec<String>,
-}
-
-impl Permission {
-    fn validate(&self, field: &str) -> Result<(), String> {
-        if self.description.trim().is_empty() {
-            return Err(format!("{field}.description: must not be empty"));
-        }
-        for (list, entries) in [
-            ("apiGroups", &self.api_groups),
-            ("resources", &self.resources),
-            ("verbs", &self.verbs),
-        ] {
-            if entries.is_empty() {
-                return Err(format!("{field}.{list}: must not be empty"));
-            }
-            // "" is the core group, so only resources and verbs refuse empty entries.
-            let blank = entries.iter().position(|e| e.trim().is_empty());
-            if let (true, Some(i)) = (list != "apiGroups", blank) {
-                return Err(format!("{field}.{list}[{i}]: must not be empty"));
-            }
-        }
-        Ok(())
-    }
-}
-
 /// A subject allowed to hold a denied role; each given field is a glob, absent fields match all.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -203,8 +172,10 @@ impl Settings {
     }
 }
 
-impl Validatable for Settings {
-    fn validate(&self) -> Result<(), String> {
+impl Settings {
+    /// What `validate_settings` checks beyond deserialisation.
+    #[inline]
+    pub fn check(&self) -> Result<(), SettingsError> {
         self.exemptions.validate("exemptions")?;
         self.role_exemptions.validate("roleExemptions")?;
         self.binding_exemptions.validate("bindingExemptions")?;
@@ -239,24 +210,30 @@ impl Validatable for Settings {
             ("podConnectNamespaces", &self.pod_connect_namespaces),
         ] {
             if let Some(i) = list.iter().position(|e| e.trim().is_empty()) {
-                return Err(format!("{field}[{i}]: must not be empty"));
+                return Err(SettingsError(format!("{field}[{i}]: must not be empty")));
             }
         }
         for (i, s) in self.role_ref_allowed_subjects.iter().enumerate() {
             if s.kind.is_none() && s.name.is_none() && s.namespace.is_none() {
-                return Err(format!(
+                return Err(SettingsError(format!(
                     "roleRefAllowedSubjects[{i}]: give at least one of kind, name, namespace"
-                ));
+                )));
             }
         }
         for (i, s) in self.pod_connect_subresources.iter().enumerate() {
             if !matches!(s.as_str(), "exec" | "attach" | "portforward") {
-                return Err(format!(
+                return Err(SettingsError(format!(
                     "podConnectSubresources[{i}]: must be exec, attach or portforward"
-                ));
+                )));
             }
         }
         Ok(())
+    }
+}
+
+impl Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        self.check().map_err(String::from)
     }
 }
 

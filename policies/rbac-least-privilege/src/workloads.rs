@@ -1,5 +1,7 @@
-//! Rule 7: the identity workloads run as, and interactive access to pods.
+//! The identity workloads run as, and interactive access to pods: `service-account-change` and
+//! `pod-connect`.
 
+use crate::rules::RuleId;
 use crate::settings::Settings;
 use policy_common::glob::glob_match;
 use policy_common::{PodSpec, Report, Request, WorkloadKind};
@@ -46,7 +48,7 @@ pub fn service_account_change(req: &Request<'_>, s: &Settings, report: &mut Repo
         });
     if !allowed {
         report.add(
-            "service-account-change",
+            RuleId::ServiceAccountChange.as_str(),
             s.service_account_change,
             format!(
                 "{} '{}': {}/serviceAccountName changed from '{before}' to '{after}': the pods would run with another identity's permissions; only the users {:?} and groups {:?} may change it",
@@ -76,7 +78,7 @@ pub fn pod_connect(req: &Request<'_>, s: &Settings, report: &mut Report) {
         .find(|p| glob_match(p, namespace))
     {
         report.add(
-            "pod-connect",
+            RuleId::PodConnect.as_str(),
             s.pod_connect,
             format!(
                 "pods/{sub} to pod '{}' in namespace '{namespace}' is not allowed: the namespace matches podConnectNamespaces '{p}', where interactive access to containers is denied",

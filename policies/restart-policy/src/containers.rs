@@ -1,14 +1,12 @@
 //! Container-level restart settings: `container-restart-policy` (native sidecars and, since 1.34,
 //! restartPolicy on other containers) and `container-restart-rules` (`restartPolicyRules`).
 
+use crate::rules::RuleId;
 use crate::settings::Settings;
 use crate::values::{Field, RestartPolicy};
 use policy_common::image::{ImagePattern, ImageRef};
 use policy_common::{Action, Container, ContainerKind, PodSpec, Report};
 use serde_json::Value;
-
-pub const RULE_CONTAINER: &str = "container-restart-policy";
-pub const RULE_RULES: &str = "container-restart-rules";
 
 pub fn check(settings: &Settings, spec: &PodSpec<'_>, report: &mut Report) {
     for container in spec.containers() {
@@ -29,7 +27,7 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
         Field::Unknown(_) | Field::NotAString => {
             let action = if action.is_on() { Action::Deny } else { action };
             let message = field.invalid_message(&who, &pointer).unwrap_or_default();
-            report.add(RULE_CONTAINER, action, message);
+            report.add(RuleId::ContainerRestartPolicy.as_str(), action, message);
             return;
         }
     };
@@ -45,7 +43,7 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
     };
     if let Some(setting) = placement {
         report.add(
-            RULE_CONTAINER,
+            RuleId::ContainerRestartPolicy.as_str(),
             action,
             format!(
                 "{who} sets restartPolicy '{}' at {pointer}; container-level restartPolicy is only allowed on init containers ({setting} is false)",
@@ -57,7 +55,7 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
     let allowed = settings.container_allowed_values();
     if !allowed.contains(value) {
         report.add(
-            RULE_CONTAINER,
+            RuleId::ContainerRestartPolicy.as_str(),
             action,
             format!(
                 "{who} restartPolicy '{}' at {pointer} is not allowed (allowed container-level values: {})",
@@ -72,7 +70,7 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
         && let Some(problem) = sidecar_problem(settings, c)
     {
         report.add(
-            RULE_CONTAINER,
+            RuleId::ContainerRestartPolicy.as_str(),
             action,
             format!("{who} is a native sidecar (restartPolicy Always at {pointer}): {problem}"),
         );
@@ -119,7 +117,7 @@ fn check_rules(settings: &Settings, c: &Container<'_>, report: &mut Report) {
     };
     if present {
         report.add(
-            RULE_RULES,
+            RuleId::ContainerRestartRules.as_str(),
             settings.actions.container_restart_rules,
             format!(
                 "{} sets restartPolicyRules at {}/restartPolicyRules, which are not allowed (containerRestartPolicy.allowRestartPolicyRules is false)",

@@ -1,15 +1,11 @@
 //! Job retry hygiene: `job-backoff-limit`, `job-pod-failure-policy`, `job-active-deadline`,
 //! `job-ttl`. Applies to Jobs and to the job template of CronJobs.
 
+use crate::rules::RuleId;
 use crate::settings::{Bound, Settings};
 use crate::values::RestartPolicy;
 use policy_common::{Action, Report, WorkloadKind};
 use serde_json::Value;
-
-pub const RULE_BACKOFF: &str = "job-backoff-limit";
-pub const RULE_POD_FAILURE_POLICY: &str = "job-pod-failure-policy";
-pub const RULE_ACTIVE_DEADLINE: &str = "job-active-deadline";
-pub const RULE_TTL: &str = "job-ttl";
 
 /// `backoffLimit` when unset (batch/v1 defaulting).
 const DEFAULT_BACKOFF_LIMIT: i64 = 6;
@@ -30,6 +26,25 @@ fn int_field(spec: &Value, field: &str) -> Int {
     }
 }
 
+/// The JobSpec of a Job or CronJob under review.
+struct JobSpec<'a> {
+    kind: WorkloadKind,
+    /// Where the JobSpec is in the object, e.g. `/spec/jobTemplate/spec`.
+    pointer: &'static str,
+    spec: &'a Value,
+}
+
+impl JobSpec<'_> {
+    fn int(&self, field: &str) -> Int {
+        int_field(self.spec, field)
+    }
+
+    /// The pointer of `field`, quoted in messages.
+    fn at(&self, field: &str) -> String {
+        format!("{}/{field}", self.pointer)
+    }
+}
+
 /// Checks the JobSpec of a Job or CronJob; `pod_policy` is the pod restartPolicy the pods run with.
 pub fn check(
     settings: &Settings,
@@ -44,132 +59,142 @@ pub fn check(
     let Some(spec) = object.pointer(pointer).filter(|s| s.is_object()) else {
         return;
     };
-    let jobs = &settings.jobs;
-    let actions = &settings.actions;
-    let at = |field: &str| format!("{pointer}/{field}");
-    let per_index = int_field(spec, "backoffLimitPerIndex");
+    let job = JobSpec {
+        kind,
+        pointer,
+        spec,
+    };
+    backoff_limit(&job, settings, report);
+    backoff_limit_per_index(&job, settings, report);
+    pod_failure_policy(&job, settings, pod_policy, report);
+    let (jobs, actions) = (&settings.jobs, &settings.actions);
+    bound(
+        report,
+        RuleId::JobActiveDeadline,
+        actions.job_active_deadline,
+        &jobs.active_deadline_seconds,
+        &job,
+        "activeDeadlineSeconds",
+    );
+    bound(
+        report,
+        RuleId::JobTtl,
+        actions.job_ttl,
+        &jobs.ttl_seconds_after_finished,
+        &job,
+        "ttlSecondsAfterFinished",
+    );
+}
 
-    if let Some(max) = jobs.max_backoff_limit {
-        let problem = match int_field(spec, "backoffLimit") {
-            Int::Value(v) if v > max => Some(format!("backoffLimit {v} exceeds")),
-            Int::Unset => {
-                let (default, why) = if per_index == Int::Unset {
-                    (DEFAULT_BACKOFF_LIMIT, "")
-                } else {
-                    (
-                        DEFAULT_BACKOFF_LIMIT_PER_INDEX_JOB,
-                        " when backoffLimitPerIndex is set",
-                    )
-                };
-                (default > max).then(|| {
-                    format!("backoffLimit is not set, so the API defaults it to {default}{why}, which exceeds")
-                })
+/// `backoffLimit` against `jobs.maxBackoffLimit`, counting an unset one as its API default.
+fn backoff_limit(job: &JobSpec<'_>, settings: &Settings, report: &mut Report) {
+    let Some(max) = settings.jobs.max_backoff_limit else {
+        return;
+    };
+    let problem = match job.int("backoffLimit") {
+        Int::Value(v) if v > max => format!("backoffLimit {v} exceeds"),
+        Int::Unset => {
+            let (default, why) = if job.int("backoffLimitPerIndex") == Int::Unset {
+                (DEFAULT_BACKOFF_LIMIT, "")
+            } else {
+                (
+                    DEFAULT_BACKOFF_LIMIT_PER_INDEX_JOB,
+                    " when backoffLimitPerIndex is set",
+                )
+            };
+            if default <= max {
+                return;
             }
-            Int::Invalid => Some("backoffLimit is not an integer; it must be at most".to_string()),
-            Int::Value(_) => None,
-        };
-        if let Some(problem) = problem {
-            report.add(
-                RULE_BACKOFF,
-                actions.job_backoff_limit,
-                format!(
-                    "{kind} {problem} the maximum {max} (at {})",
-                    at("backoffLimit")
-                ),
-            );
+            format!(
+                "backoffLimit is not set, so the API defaults it to {default}{why}, which exceeds"
+            )
         }
-    }
-
-    let indexed = spec.get("completionMode").and_then(Value::as_str) == Some("Indexed");
-    match per_index {
-        Int::Unset if indexed && jobs.require_backoff_limit_per_index => report.add(
-            RULE_BACKOFF,
-            actions.job_backoff_limit,
-            format!(
-                "indexed {kind} must set backoffLimitPerIndex (at {}){}",
-                at("backoffLimitPerIndex"),
-                jobs.max_backoff_limit_per_index
-                    .map(|m| format!(" to at most {m}"))
-                    .unwrap_or_default()
-            ),
+        Int::Invalid => "backoffLimit is not an integer; it must be at most".to_string(),
+        Int::Value(_) => return,
+    };
+    report.add(
+        RuleId::JobBackoffLimit.as_str(),
+        settings.actions.job_backoff_limit,
+        format!(
+            "{} {problem} the maximum {max} (at {})",
+            job.kind,
+            job.at("backoffLimit")
         ),
-        Int::Value(v) if jobs.max_backoff_limit_per_index.is_some_and(|m| v > m) => report.add(
-            RULE_BACKOFF,
-            actions.job_backoff_limit,
-            format!(
-                "{kind} backoffLimitPerIndex {v} exceeds the maximum {} (at {})",
-                jobs.max_backoff_limit_per_index.unwrap_or_default(),
-                at("backoffLimitPerIndex")
-            ),
+    );
+}
+
+/// `backoffLimitPerIndex`: required in indexed Jobs when configured, and bounded.
+fn backoff_limit_per_index(job: &JobSpec<'_>, settings: &Settings, report: &mut Report) {
+    let (jobs, kind) = (&settings.jobs, job.kind);
+    let at = job.at("backoffLimitPerIndex");
+    let indexed = job.spec.get("completionMode").and_then(Value::as_str) == Some("Indexed");
+    let message = match job.int("backoffLimitPerIndex") {
+        Int::Unset if indexed && jobs.require_backoff_limit_per_index => format!(
+            "indexed {kind} must set backoffLimitPerIndex (at {at}){}",
+            jobs.max_backoff_limit_per_index
+                .map(|m| format!(" to at most {m}"))
+                .unwrap_or_default()
+        ),
+        Int::Value(v) if jobs.max_backoff_limit_per_index.is_some_and(|m| v > m) => format!(
+            "{kind} backoffLimitPerIndex {v} exceeds the maximum {} (at {at})",
+            jobs.max_backoff_limit_per_index.unwrap_or_default(),
         ),
         Int::Invalid
             if jobs.max_backoff_limit_per_index.is_some()
                 || jobs.require_backoff_limit_per_index =>
         {
-            report.add(
-                RULE_BACKOFF,
-                actions.job_backoff_limit,
-                format!(
-                    "{kind} backoffLimitPerIndex is not an integer (at {})",
-                    at("backoffLimitPerIndex")
-                ),
-            )
+            format!("{kind} backoffLimitPerIndex is not an integer (at {at})")
         }
-        _ => {}
-    }
-
-    let has_failure_policy = spec.get("podFailurePolicy").is_some_and(|v| !v.is_null());
-    if has_failure_policy && pod_policy != Some(RestartPolicy::Never) {
-        let found = pod_policy.map_or("not set".to_string(), |p| format!("'{}'", p.as_str()));
-        report.add(
-            RULE_POD_FAILURE_POLICY,
-            actions.job_pod_failure_policy,
-            format!(
-                "{kind} has a podFailurePolicy (at {}), which requires pod restartPolicy Never, but it is {found} (at {}/restartPolicy)",
-                at("podFailurePolicy"),
-                kind.pod_spec_pointer()
-            ),
-        );
-    }
-
-    bound(
-        report,
-        RULE_ACTIVE_DEADLINE,
-        actions.job_active_deadline,
-        &jobs.active_deadline_seconds,
-        kind,
-        "activeDeadlineSeconds",
-        int_field(spec, "activeDeadlineSeconds"),
-        &at("activeDeadlineSeconds"),
-    );
-    bound(
-        report,
-        RULE_TTL,
-        actions.job_ttl,
-        &jobs.ttl_seconds_after_finished,
-        kind,
-        "ttlSecondsAfterFinished",
-        int_field(spec, "ttlSecondsAfterFinished"),
-        &at("ttlSecondsAfterFinished"),
+        _ => return,
+    };
+    report.add(
+        RuleId::JobBackoffLimit.as_str(),
+        settings.actions.job_backoff_limit,
+        message,
     );
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A `podFailurePolicy` only works with pods that are never restarted in place.
+fn pod_failure_policy(
+    job: &JobSpec<'_>,
+    settings: &Settings,
+    pod_policy: Option<RestartPolicy>,
+    report: &mut Report,
+) {
+    let has_failure_policy = job
+        .spec
+        .get("podFailurePolicy")
+        .is_some_and(|v| !v.is_null());
+    if !has_failure_policy || pod_policy == Some(RestartPolicy::Never) {
+        return;
+    }
+    let found = pod_policy.map_or("not set".to_string(), |p| format!("'{}'", p.as_str()));
+    report.add(
+        RuleId::JobPodFailurePolicy.as_str(),
+        settings.actions.job_pod_failure_policy,
+        format!(
+            "{} has a podFailurePolicy (at {}), which requires pod restartPolicy Never, but it is {found} (at {}/restartPolicy)",
+            job.kind,
+            job.at("podFailurePolicy"),
+            job.kind.pod_spec_pointer()
+        ),
+    );
+}
+
+/// `field` is required and bounded as `bound` says.
 fn bound(
     report: &mut Report,
-    rule: &'static str,
+    rule: RuleId,
     action: Action,
     bound: &Bound,
-    kind: WorkloadKind,
+    job: &JobSpec<'_>,
     field: &str,
-    value: Int,
-    at: &str,
 ) {
     let max = bound
         .max
         .map(|m| format!(" (at most {m})"))
         .unwrap_or_default();
-    let problem = match value {
+    let problem = match job.int(field) {
         Int::Unset if bound.required => format!("must set {field}{max}"),
         Int::Value(v) if bound.max.is_some_and(|m| v > m) => {
             format!(
@@ -182,7 +207,11 @@ fn bound(
         }
         _ => return,
     };
-    report.add(rule, action, format!("{kind} {problem} (at {at})"));
+    report.add(
+        rule.as_str(),
+        action,
+        format!("{} {problem} (at {})", job.kind, job.at(field)),
+    );
 }
 
 #[cfg(test)]

@@ -1,69 +1,42 @@
 //! `restart-policy`: pod restartPolicy by workload kind, Job retry hygiene and native sidecars.
 
 pub mod containers;
+mod evaluate;
 pub mod jobs;
 pub mod pod;
+pub mod rules;
 pub mod settings;
 pub mod values;
 
-use kubewarden_policy_sdk::protocol_version_guest;
-use policy_common::report::reject;
-use policy_common::request::decode;
-use policy_common::{PodSpec, Report, Request, WorkloadKind};
-use settings::Settings;
-use wapc_guest::{CallResult, register_function};
+use policy_common::{Exemptions, Policy, Report, Request};
+use std::borrow::Cow;
 
-// Exported unmangled only in the wasm module, so the four policies link into one native
-// benchmark binary.
-#[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-pub extern "C" fn wapc_init() {
-    register_function("validate", validate);
-    register_function(
-        "validate_settings",
-        policy_common::settings::validate_settings::<Settings>,
-    );
-    register_function("protocol_version", protocol_version_guest);
-}
+/// The policy: asks the host nothing.
+pub struct RestartPolicyPolicy;
 
-pub fn validate(payload: &[u8]) -> CallResult {
-    let validation = match decode::<Settings>(payload) {
-        Ok(v) => v,
-        Err(e) => return reject(e),
-    };
-    evaluate(&validation.settings, &Request::new(&validation.request)).respond()
-}
+impl Policy for RestartPolicyPolicy {
+    type Settings = settings::Settings;
+    type Host = ();
+    const HOST: &'static () = &();
 
-/// The whole decision for one request (native tests call this directly).
-pub fn evaluate(settings: &Settings, request: &Request<'_>) -> Report {
-    let mut report = Report::new();
-    if !request.is_create_or_update() || settings.exemptions.exempts(request).is_some() {
-        return report;
+    fn exemptions(settings: &settings::Settings) -> Cow<'_, Exemptions> {
+        Cow::Borrowed(&settings.exemptions)
     }
-    // Unknown kinds and objects without a pod template (a `scale` subresource) are accepted.
-    let Some(kind) = WorkloadKind::from_group_kind(request.group(), request.kind())
-        .filter(|k| *k != WorkloadKind::PodTemplate)
-    else {
-        return report;
-    };
-    let object = request.object();
-    let Some(spec) = PodSpec::find(kind, object) else {
-        return report;
-    };
-    // `pods/ephemeralcontainers` can only add ephemeral containers: the pod-level fields are
-    // immutable there, so only the container rules apply.
-    if request.sub_resource() != "ephemeralcontainers" {
-        let pod_policy = pod::check(settings, &spec, object, &mut report);
-        jobs::check(settings, kind, object, pod_policy, &mut report);
+
+    fn evaluate(request: &Request<'_>, settings: &settings::Settings, _: &()) -> Report {
+        evaluate::evaluate(request, settings)
     }
-    containers::check(settings, &spec, &mut report);
-    report
 }
+
+policy_common::export_policy!(RestartPolicyPolicy);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::RuleId;
     use kubewarden_policy_sdk::request::KubernetesAdmissionRequest;
     use serde_json::{Value, json};
+    use settings::Settings;
 
     fn request(
         operation: &str,
@@ -89,7 +62,8 @@ mod tests {
         s: &Settings,
         raw: &KubernetesAdmissionRequest,
     ) -> kubewarden_policy_sdk::response::ValidationResponse {
-        evaluate(s, &Request::new(raw)).into_response()
+        policy_common::policy::judge::<RestartPolicyPolicy>(&Request::new(raw), s, &())
+            .into_response()
     }
 
     fn job(restart: &str) -> Value {
@@ -109,7 +83,7 @@ mod tests {
                 .contains("requires pod restartPolicy Never")
         );
         let audit = r.audit_annotations.unwrap();
-        assert!(audit.contains_key(jobs::RULE_POD_FAILURE_POLICY));
+        assert!(audit.contains_key(RuleId::JobPodFailurePolicy.as_str()));
     }
 
     #[test]

@@ -1,12 +1,10 @@
 //! Rules `pod-restart-policy` (allowed values per kind) and `missing-restart-policy`.
 
+use crate::rules::RuleId;
 use crate::settings::{MissingMode, Settings};
 use crate::values::{Field, RestartPolicy};
 use policy_common::{Action, PodSpec, Report};
 use serde_json::Value;
-
-pub const RULE_POD: &str = "pod-restart-policy";
-pub const RULE_MISSING: &str = "missing-restart-policy";
 
 /// Checks the pod `restartPolicy` of `spec` (inside `object`), mutating a missing one when
 /// configured. Returns the value the pods will run with, `None` when unknown (unset in a Job
@@ -31,7 +29,7 @@ pub fn check(
             let message = field
                 .invalid_message(kind.as_str(), &pointer)
                 .unwrap_or_default();
-            report.add(RULE_POD, action, message);
+            report.add(RuleId::PodRestartPolicy.as_str(), action, message);
             return None;
         }
         Field::Unset => {
@@ -52,7 +50,7 @@ pub fn check(
                     "missingRestartPolicy is require"
                 };
                 report.add(
-                    RULE_MISSING,
+                    RuleId::MissingRestartPolicy.as_str(),
                     settings.actions.missing_restart_policy,
                     format!(
                         "{kind} restartPolicy is not set at {pointer}: set it explicitly to one of {} ({why})",
@@ -76,7 +74,7 @@ pub fn check(
             format!("{kind} restartPolicy '{}' at {pointer}", value.as_str())
         };
         report.add(
-            RULE_POD,
+            RuleId::PodRestartPolicy.as_str(),
             action,
             format!(
                 "{what} is not allowed (allowed for {kind}: {})",
@@ -121,7 +119,7 @@ mod tests {
 
         let (_, r) = run(&s, WorkloadKind::Deployment, &deployment(Some("Never")));
         let msg = &r.violations()[0].message;
-        assert_eq!(r.violations()[0].rule, RULE_POD);
+        assert_eq!(r.violations()[0].rule, RuleId::PodRestartPolicy.as_str());
         assert!(msg.contains("Deployment restartPolicy 'Never' at /spec/template/spec/restartPolicy is not allowed (allowed for Deployment: Always)"), "{msg}");
 
         let job = json!({"spec": {"template": {"spec": {"restartPolicy": "OnFailure"}}}});
@@ -184,7 +182,10 @@ mod tests {
         let job = json!({"spec": {"template": {"spec": {}}}});
         let (v, r) = run(&s, WorkloadKind::Job, &job);
         assert_eq!(v, None);
-        assert_eq!(r.violations()[0].rule, RULE_MISSING);
+        assert_eq!(
+            r.violations()[0].rule,
+            RuleId::MissingRestartPolicy.as_str()
+        );
         assert!(
             r.violations()[0]
                 .message

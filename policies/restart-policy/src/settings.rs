@@ -3,6 +3,7 @@
 use crate::values::{self, PolicySet, RestartPolicy};
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::image::ImagePattern;
+use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions, WorkloadKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -142,50 +143,54 @@ impl Settings {
     }
 }
 
-fn kind_key(path: &str, key: &str) -> Result<WorkloadKind, String> {
+fn kind_key(path: &str, key: &str) -> Result<WorkloadKind, SettingsError> {
     values::settings_kind(key).ok_or_else(|| {
-        format!(
+        SettingsError(format!(
             "{path}.{key}: unknown kind (expected one of {})",
             values::KINDS
-        )
+        ))
     })
 }
 
-fn restart_value(path: &str, value: &str) -> Result<RestartPolicy, String> {
+fn restart_value(path: &str, value: &str) -> Result<RestartPolicy, SettingsError> {
     RestartPolicy::parse(value).ok_or_else(|| {
-        format!(
+        SettingsError(format!(
             "{path}: unknown restartPolicy '{value}' ({})",
             values::EXPECTED
-        )
+        ))
     })
 }
 
-fn non_negative(path: &str, value: Option<i64>, min: i64) -> Result<(), String> {
+fn non_negative(path: &str, value: Option<i64>, min: i64) -> Result<(), SettingsError> {
     match value {
-        Some(v) if v < min => Err(format!("{path}: must be at least {min}, got {v}")),
+        Some(v) if v < min => Err(SettingsError(format!(
+            "{path}: must be at least {min}, got {v}"
+        ))),
         _ => Ok(()),
     }
 }
 
-impl Validatable for Settings {
-    fn validate(&self) -> Result<(), String> {
+impl Settings {
+    /// What `validate_settings` checks beyond deserialisation.
+    #[inline]
+    pub fn check(&self) -> Result<(), SettingsError> {
         for (key, list) in &self.allowed_by_kind {
             let kind = kind_key("allowedByKind", key)?;
             let api = values::api_allowed(kind);
             if list.is_empty() {
-                return Err(format!(
+                return Err(SettingsError(format!(
                     "allowedByKind.{key}: must allow at least one value (the API accepts {})",
                     api.describe()
-                ));
+                )));
             }
             for (i, v) in list.iter().enumerate() {
                 let path = format!("allowedByKind.{key}[{i}]");
                 let value = restart_value(&path, v)?;
                 if !api.contains(value) {
-                    return Err(format!(
+                    return Err(SettingsError(format!(
                         "{path}: the API rejects restartPolicy {v} for a {key} (it accepts {})",
                         api.describe()
-                    ));
+                    )));
                 }
             }
         }
@@ -195,10 +200,10 @@ impl Validatable for Settings {
             let value = restart_value(&path, v)?;
             let allowed = self.allowed(kind);
             if !allowed.contains(value) {
-                return Err(format!(
+                return Err(SettingsError(format!(
                     "{path}: {v} is not allowed for a {key} (allowed: {})",
                     allowed.describe()
-                ));
+                )));
             }
         }
 
@@ -226,10 +231,17 @@ impl Validatable for Settings {
             restart_value(&format!("containerRestartPolicy.allowedValues[{i}]"), v)?;
         }
         for (i, pattern) in containers.sidecar_images.iter().enumerate() {
-            ImagePattern::parse(pattern)
-                .map_err(|e| format!("containerRestartPolicy.sidecarImages[{i}]: {e}"))?;
+            ImagePattern::parse(pattern).map_err(|e| {
+                SettingsError(format!("containerRestartPolicy.sidecarImages[{i}]: {e}"))
+            })?;
         }
-        self.exemptions.validate("exemptions")
+        Ok(self.exemptions.validate("exemptions")?)
+    }
+}
+
+impl Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        self.check().map_err(String::from)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Rule 8: fills in missing secret-volume `defaultMode` and `automountServiceAccountToken:
+//! Fills in missing secret-volume `defaultMode` and `automountServiceAccountToken:
 //! false`, at their exact pointers, on a copy of the object.
 
 use crate::volumes::projected_secret;

@@ -1,16 +1,15 @@
-//! Rule 3: plaintext credentials in env values, `command` / `args` and ConfigMap data.
+//! Plaintext credentials in env values, `command` / `args` and ConfigMap data.
 //!
 //! Messages name where the credential is and which detector fired, never the value.
 
 use crate::detect::{self, Config};
-use crate::pod::PodCtx;
+use crate::pod_ctx::PodCtx;
+use crate::rules::RuleId;
 use crate::settings::Plaintext;
 use policy_common::Report;
 use policy_common::glob::glob_match;
 use regex_lite::Regex;
 use serde_json::Value;
-
-pub const RULE: &str = "plaintext-credential";
 
 /// The detectors configured for one request. User regexes are compiled here, and only when
 /// the settings hold any.
@@ -135,7 +134,7 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &Plaintext, report: &mut Report) {
             };
             if let Some(detector) = scanner.check(name, value) {
                 report.add(
-                    RULE,
+                    RuleId::PlaintextCredential.as_str(),
                     settings.action,
                     format!(
                         "{}: env '{name}' (env[{i}]) holds a plaintext credential (detector '{detector}'); use a secretKeyRef or a mounted Secret",
@@ -150,7 +149,7 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &Plaintext, report: &mut Report) {
                 let prev = i.checked_sub(1).map(|p| items[p]);
                 if let Some(detector) = scanner.check_arg(prev, item) {
                     report.add(
-                        RULE,
+                        RuleId::PlaintextCredential.as_str(),
                         settings.action,
                         format!(
                             "{}: {field}[{i}] holds a plaintext credential (detector '{detector}')",
@@ -192,7 +191,7 @@ pub fn check_config_map(object: &Value, settings: &Plaintext, report: &mut Repor
         });
         if let Some(detector) = found {
             report.add(
-                RULE,
+                RuleId::PlaintextCredential.as_str(),
                 settings.config_maps,
                 format!(
                     "ConfigMap '{name}': data key '{key}' holds a plaintext credential (detector '{detector}'); store it in a Secret"

@@ -1,7 +1,8 @@
-//! Rule 6: Secret objects. Their contents are decoded only to check their shape and are never
+//! Secret objects. Their contents are decoded only to check their shape and are never
 //! quoted in a message.
 
 use crate::detect::decode_base64;
+use crate::rules::RuleId;
 use crate::settings::{RequiredKey, Secrets};
 use policy_common::Report;
 use policy_common::glob::host_match;
@@ -18,7 +19,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
         .unwrap_or("Opaque");
     if settings.denied_types.iter().any(|t| t == secret_type) {
         report.add(
-            "secret-type",
+            RuleId::SecretType.as_str(),
             settings.types,
             format!("Secret '{name}': type '{secret_type}' is denied"),
         );
@@ -26,7 +27,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
         && !settings.allowed_types.iter().any(|t| t == secret_type)
     {
         report.add(
-            "secret-type",
+            RuleId::SecretType.as_str(),
             settings.types,
             format!("Secret '{name}': type '{secret_type}' is not in secrets.allowedTypes"),
         );
@@ -41,7 +42,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
             && let Err(problem) = docker_config(object, key, &settings.allowed_registries)
         {
             report.add(
-                "docker-config",
+                RuleId::DockerConfig.as_str(),
                 settings.docker_config,
                 format!("Secret '{name}' ({secret_type}): {problem}"),
             );
@@ -49,7 +50,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
     }
     if object.get("immutable").and_then(Value::as_bool) != Some(true) {
         report.add(
-            "secret-immutable",
+            RuleId::SecretImmutable.as_str(),
             settings.immutable,
             format!("Secret '{name}' is not immutable: true"),
         );
@@ -62,7 +63,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
             let present = object.pointer(&format!("/metadata/{field}"));
             for problem in missing(present, required, what) {
                 report.add(
-                    "secret-metadata",
+                    RuleId::SecretMetadata.as_str(),
                     settings.metadata,
                     format!("Secret '{name}': {problem}"),
                 );

@@ -1,6 +1,7 @@
 //! Settings of the policy: one block per rule family, every rule with its own action.
 
 use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 
@@ -22,7 +23,7 @@ pub struct Settings {
     pub mutation: Mutation,
 }
 
-/// Rule 1: Secrets consumed as environment variables.
+/// Secrets consumed as environment variables.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct EnvSecrets {
@@ -44,7 +45,7 @@ impl Default for EnvSecrets {
     }
 }
 
-/// Rule 2: which Secrets a workload may reference at all.
+/// Which Secrets a workload may reference at all.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct References {
@@ -65,7 +66,7 @@ impl Default for References {
     }
 }
 
-/// Rule 3: plaintext credentials.
+/// Plaintext credentials.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Plaintext {
@@ -109,7 +110,7 @@ pub struct CustomDetector {
     pub pattern: String,
 }
 
-/// Rule 4: secret volume hygiene.
+/// Secret volume hygiene.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Volumes {
@@ -143,20 +144,20 @@ pub enum ModeSetting {
 }
 
 impl ModeSetting {
-    /// The mode, or an error message (without the setting path).
-    pub fn value(&self) -> Result<u32, String> {
+    /// The mode, or why it is not one.
+    pub fn value(&self) -> Result<u32, ModeError> {
         let v = match self {
             ModeSetting::Number(n) => *n,
             ModeSetting::Octal(s) => {
                 let digits = s.strip_prefix("0o").unwrap_or(s);
                 if digits.is_empty() || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-                    return Err("must be an integer or an octal string such as \"0440\"".into());
+                    return Err(ModeError::NotAMode);
                 }
-                i64::from_str_radix(digits, 8).map_err(|_| "octal value too large".to_string())?
+                i64::from_str_radix(digits, 8).map_err(|_| ModeError::TooLarge)?
             }
         };
         if !(0..=0o777).contains(&v) {
-            return Err("must be between 0 and 0777 (511)".into());
+            return Err(ModeError::OutOfRange);
         }
         Ok(v as u32)
     }
@@ -166,7 +167,18 @@ impl ModeSetting {
     }
 }
 
-/// Rule 5a: pod-level service-account tokens.
+/// Why a `maxMode` is not a file mode (the message has no setting path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ModeError {
+    #[error("must be an integer or an octal string such as \"0440\"")]
+    NotAMode,
+    #[error("octal value too large")]
+    TooLarge,
+    #[error("must be between 0 and 0777 (511)")]
+    OutOfRange,
+}
+
+/// Pod-level service-account tokens.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ServiceAccountToken {
@@ -191,7 +203,7 @@ impl Default for ServiceAccountToken {
     }
 }
 
-/// Rule 5b: ServiceAccount objects.
+/// ServiceAccount objects.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ServiceAccounts {
@@ -210,7 +222,7 @@ impl Default for ServiceAccounts {
     }
 }
 
-/// Rule 6: Secret objects.
+/// Secret objects.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Secrets {
@@ -253,7 +265,7 @@ pub struct RequiredKey {
     pub pattern: Option<String>,
 }
 
-/// Rule 7: imagePullSecrets for private registries.
+/// `imagePullSecrets` for private registries.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ImagePullSecrets {
@@ -281,28 +293,30 @@ impl Default for ImagePullSecrets {
     }
 }
 
-/// Rule 8: mutation.
+/// Mutation.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Mutation {
     pub enabled: bool,
 }
 
-fn check_regex(path: &str, pattern: &str) -> Result<(), String> {
+fn check_regex(path: &str, pattern: &str) -> Result<(), SettingsError> {
     regex_lite::Regex::new(pattern)
         .map(|_| ())
-        .map_err(|e| format!("{path}: invalid regex: {e}"))
+        .map_err(|e| SettingsError(format!("{path}: invalid regex: {e}")))
 }
 
-fn non_empty(path: &str, list: &[String]) -> Result<(), String> {
+fn non_empty(path: &str, list: &[String]) -> Result<(), SettingsError> {
     match list.iter().position(|e| e.trim().is_empty()) {
-        Some(i) => Err(format!("{path}[{i}]: must not be empty")),
+        Some(i) => Err(SettingsError(format!("{path}[{i}]: must not be empty"))),
         None => Ok(()),
     }
 }
 
-impl Validatable for Settings {
-    fn validate(&self) -> Result<(), String> {
+impl Settings {
+    /// What `validate_settings` checks beyond deserialisation.
+    #[inline]
+    pub fn check(&self) -> Result<(), SettingsError> {
         self.exemptions.validate("exemptions")?;
         non_empty(
             "envSecrets.allowedSecrets",
@@ -319,25 +333,29 @@ impl Validatable for Settings {
         }
         for (i, d) in p.detectors.iter().enumerate() {
             if d.id.trim().is_empty() {
-                return Err(format!("plaintext.detectors[{i}].id: must not be empty"));
+                return Err(SettingsError(format!(
+                    "plaintext.detectors[{i}].id: must not be empty"
+                )));
             }
             check_regex(&format!("plaintext.detectors[{i}].pattern"), &d.pattern)?;
         }
         for (i, id) in p.disabled_detectors.iter().enumerate() {
             if !crate::detect::BUILTIN_IDS.contains(&id.as_str()) {
-                return Err(format!(
+                return Err(SettingsError(format!(
                     "plaintext.disabledDetectors[{i}]: unknown detector; known: {}",
                     crate::detect::BUILTIN_IDS.join(", ")
-                ));
+                )));
             }
         }
         if !(p.min_entropy.is_finite() && (0.0..=8.0).contains(&p.min_entropy)) {
-            return Err("plaintext.minEntropy: must be between 0 and 8".into());
+            return Err(SettingsError(
+                "plaintext.minEntropy: must be between 0 and 8".into(),
+            ));
         }
         self.volumes
             .max_mode
             .value()
-            .map_err(|e| format!("volumes.maxMode: {e}"))?;
+            .map_err(|e| SettingsError(format!("volumes.maxMode: {e}")))?;
         let s = &self.secrets;
         non_empty("secrets.allowedTypes", &s.allowed_types)?;
         non_empty("secrets.deniedTypes", &s.denied_types)?;
@@ -348,7 +366,9 @@ impl Validatable for Settings {
         ] {
             for (i, r) in list.iter().enumerate() {
                 if r.key.trim().is_empty() {
-                    return Err(format!("secrets.{field}[{i}].key: must not be empty"));
+                    return Err(SettingsError(format!(
+                        "secrets.{field}[{i}].key: must not be empty"
+                    )));
                 }
                 if let Some(pattern) = &r.pattern {
                     check_regex(&format!("secrets.{field}[{i}].pattern"), pattern)?;
@@ -360,6 +380,12 @@ impl Validatable for Settings {
             &self.image_pull_secrets.public_registries,
         )?;
         Ok(())
+    }
+}
+
+impl Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        self.check().map_err(String::from)
     }
 }
 

@@ -1,6 +1,7 @@
-//! Rule 5: service-account tokens, on pods and on ServiceAccount objects.
+//! Service-account tokens, on pods and on ServiceAccount objects.
 
-use crate::pod::PodCtx;
+use crate::pod_ctx::PodCtx;
+use crate::rules::RuleId;
 use crate::settings::{ServiceAccountToken, ServiceAccounts};
 use policy_common::{Operation, Report};
 use serde_json::Value;
@@ -24,13 +25,13 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &ServiceAccountToken, report: &mut 
     if ctx.pod_level() {
         match ctx.spec.get("automountServiceAccountToken").and_then(Value::as_bool) {
             Some(true) => report.add(
-                "automount-token",
+                RuleId::AutomountToken.as_str(),
                 settings.automount,
                 "automountServiceAccountToken is true; set it to false unless the pod calls the Kubernetes API",
             ),
             Some(false) => {}
             None => report.add(
-                "automount-token-unset",
+                RuleId::AutomountTokenUnset.as_str(),
                 settings.require_explicit_false,
                 "automountServiceAccountToken is not set; set it to false explicitly",
             ),
@@ -47,7 +48,7 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &ServiceAccountToken, report: &mut 
                 .is_some_and(under_token_path)
             {
                 report.add(
-                    "token-path-mount",
+                    RuleId::TokenPathMount.as_str(),
                     settings.token_path_mount,
                     format!(
                         "{}: volumeMounts[{k}] mounts a volume at the service-account token path",
@@ -70,7 +71,7 @@ pub fn check_service_account(object: &Value, settings: &ServiceAccounts, report:
         != Some(false)
     {
         report.add(
-            "service-account-automount",
+            RuleId::ServiceAccountAutomount.as_str(),
             settings.automount,
             format!("ServiceAccount '{name}': automountServiceAccountToken is not false"),
         );
@@ -81,7 +82,7 @@ pub fn check_service_account(object: &Value, settings: &ServiceAccounts, report:
         .map_or(0, Vec::len);
     if listed > 0 {
         report.add(
-            "service-account-secrets",
+            RuleId::ServiceAccountSecrets.as_str(),
             settings.secrets,
             format!("ServiceAccount '{name}' lists {listed} Secret(s) in .secrets (long-lived tokens); use projected tokens"),
         );

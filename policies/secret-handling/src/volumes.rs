@@ -1,6 +1,7 @@
-//! Rule 4: file modes of secret volumes and how containers mount them.
+//! File modes of secret volumes and how containers mount them.
 
-use crate::pod::PodCtx;
+use crate::pod_ctx::PodCtx;
+use crate::rules::RuleId;
 use crate::settings::{API_DEFAULT_MODE, Volumes};
 use policy_common::Report;
 use serde_json::Value;
@@ -41,7 +42,7 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Volumes, report: &mut Report) {
                 format!("{m:04o}")
             };
             report.add(
-                "secret-volume-mode",
+                RuleId::SecretVolumeMode.as_str(),
                 settings.mode,
                 format!("{what} {shown} allows more than {max:04o}"),
             );
@@ -125,7 +126,7 @@ fn check_mounts(ctx: &PodCtx<'_>, settings: &Volumes, report: &mut Report) {
             );
             if mount.get("readOnly").and_then(Value::as_bool) != Some(true) {
                 report.add(
-                    "secret-mount-readonly",
+                    RuleId::SecretMountReadonly.as_str(),
                     settings.read_only,
                     format!("{place} is not readOnly: true"),
                 );
@@ -138,7 +139,7 @@ fn check_mounts(ctx: &PodCtx<'_>, settings: &Volumes, report: &mut Report) {
             });
             if sub {
                 report.add(
-                    "secret-subpath",
+                    RuleId::SecretSubpath.as_str(),
                     settings.sub_path,
                     format!(
                         "{place} uses subPath; subPath mounts never receive rotated Secret values"

@@ -1,42 +1,12 @@
-//! Workloads: the PodSpec view shared by the pod rules, and rules 1, 2 and 7 (which Secrets a
-//! pod uses, how, and whether private images come with pull secrets).
+//! Secrets consumed as environment variables, Secret volumes, and the Secrets a workload may
+//! reference at all.
 
+use crate::pod_ctx::PodCtx;
+use crate::rules::RuleId;
 use crate::settings::Settings;
-use policy_common::glob::{glob_match, host_match};
-use policy_common::image::ImageRef;
-use policy_common::{Container, ContainerKind, Operation, PodSpec, Report};
+use policy_common::Report;
+use policy_common::glob::glob_match;
 use serde_json::Value;
-
-/// The PodSpec under review.
-pub struct PodCtx<'a> {
-    pub spec: PodSpec<'a>,
-    pub operation: Operation,
-    /// `pods/ephemeralcontainers`: only the ephemeral containers are new; the rest of the pod
-    /// was admitted before and cannot change.
-    pub only_ephemeral: bool,
-}
-
-impl<'a> PodCtx<'a> {
-    pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + '_ {
-        self.spec
-            .containers()
-            .filter(|c| !self.only_ephemeral || c.kind == ContainerKind::EphemeralContainer)
-    }
-
-    /// Pod-level fields (volumes, imagePullSecrets, automount) are judged.
-    pub fn pod_level(&self) -> bool {
-        !self.only_ephemeral
-    }
-}
-
-/// Every pod rule, in a fixed order.
-pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
-    check_references(ctx, settings, report);
-    crate::plaintext::check_pod(ctx, &settings.plaintext, report);
-    crate::volumes::check(ctx, &settings.volumes, report);
-    crate::tokens::check_pod(ctx, &settings.service_account_token, report);
-    check_pull_secrets(ctx, settings, report);
-}
 
 fn allowed(list: &[String], name: &str) -> bool {
     list.iter().any(|p| glob_match(p, name))
@@ -46,14 +16,14 @@ fn str_at<'v>(v: &'v Value, pointer: &str) -> Option<&'v str> {
     v.pointer(pointer).and_then(Value::as_str)
 }
 
-/// Rules 1 and 2.
-fn check_references(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
+/// Which Secrets the containers and volumes use, and how.
+pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
     let env = &settings.env_secrets;
     let refs = &settings.references;
     let reference = |report: &mut Report, place: String, secret: &str| {
         if !refs.allowed_secrets.is_empty() && !allowed(&refs.allowed_secrets, secret) {
             report.add(
-                "secret-reference",
+                RuleId::SecretReference.as_str(),
                 refs.action,
                 format!("{place} references Secret '{secret}', which is not in references.allowedSecrets"),
             );
@@ -68,7 +38,7 @@ fn check_references(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) 
             let place = format!("{}: env '{var}' (env[{i}])", c.describe());
             if !allowed(&env.allowed_secrets, secret) {
                 report.add(
-                    "secret-env",
+                    RuleId::SecretEnv.as_str(),
                     env.secret_key_ref,
                     format!("{place} reads Secret '{secret}' through secretKeyRef; mount it as a volume instead"),
                 );
@@ -82,7 +52,7 @@ fn check_references(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) 
             let place = format!("{}: envFrom[{i}]", c.describe());
             if !allowed(&env.allowed_secrets, secret) {
                 report.add(
-                    "secret-env-from",
+                    RuleId::SecretEnvFrom.as_str(),
                     env.env_from,
                     format!("{place} loads Secret '{secret}' as environment; mount it as a volume instead"),
                 );
@@ -109,7 +79,7 @@ fn check_references(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) 
         }
         for secret in secrets {
             report.add(
-                "secret-volume",
+                RuleId::SecretVolume.as_str(),
                 refs.secret_volumes,
                 format!("volume '{vname}' (volumes[{i}]) mounts Secret '{secret}'; Secret volumes are not allowed"),
             );
@@ -126,45 +96,6 @@ fn check_references(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) 
     {
         if let Some(secret) = s.get("name").and_then(Value::as_str) {
             reference(report, format!("imagePullSecrets[{i}]"), secret);
-        }
-    }
-}
-
-/// Rule 7.
-fn check_pull_secrets(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
-    let rule = &settings.image_pull_secrets;
-    if rule.action.is_off() {
-        return;
-    }
-    let has_pull_secret = ctx
-        .spec
-        .get("imagePullSecrets")
-        .and_then(Value::as_array)
-        .is_some_and(|l| {
-            l.iter().any(|s| {
-                s.get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| !n.is_empty())
-            })
-        });
-    if has_pull_secret {
-        return;
-    }
-    for c in ctx.containers() {
-        let Some(image) = c.image().and_then(|i| ImageRef::parse(i).ok()) else {
-            continue;
-        };
-        let registry = image.registry();
-        if !rule
-            .public_registries
-            .iter()
-            .any(|p| host_match(p, registry))
-        {
-            report.add(
-                "image-pull-secrets",
-                rule.action,
-                format!("{}: image from private registry '{registry}' but the pod has no imagePullSecrets", c.describe()),
-            );
         }
     }
 }

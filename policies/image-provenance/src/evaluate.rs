@@ -2,18 +2,17 @@
 
 use crate::host::Host;
 use crate::provenance::{Cache, pinned};
-use crate::rules::{self, DIGEST, PINNING, REFERENCE, REGISTRY, REPOSITORY, SIGNATURE, TAG};
+use crate::rules::RuleId;
 use crate::settings::{OnUpdate, Settings};
+use crate::static_rules;
 use policy_common::image::ImageRef;
 use policy_common::workload::{Container, PodSpec};
 use policy_common::{Action, Operation, Report, Request};
 use serde_json::Value;
 
-pub fn evaluate(settings: &Settings, request: &Request<'_>, host: &dyn Host) -> Report {
+/// Every rule on every container of a judged request.
+pub fn evaluate(request: &Request<'_>, settings: &Settings, host: &dyn Host) -> Report {
     let mut report = Report::new();
-    if !request.is_create_or_update() || settings.exemptions.common().exempts(request).is_some() {
-        return report;
-    }
     let Some(spec) = request.pod_spec() else {
         return report;
     };
@@ -65,14 +64,15 @@ struct ContainerCheck<'s, 'r> {
 }
 
 impl ContainerCheck<'_, '_> {
-    fn add(&mut self, rule: &'static str, action: Action, image: &ImageRef, detail: &str) {
+    fn add(&mut self, rule: RuleId, action: Action, image: &ImageRef, detail: &str) {
         self.denied |= action == Action::Deny;
         self.report.add(
-            rule,
+            rule.as_str(),
             action,
             format!(
-                "{}: image '{image}' violates rule '{rule}': {detail}",
-                self.container.describe()
+                "{}: image '{image}' violates rule '{}': {detail}",
+                self.container.describe(),
+                rule.as_str()
             ),
         );
     }
@@ -87,17 +87,23 @@ impl ContainerCheck<'_, '_> {
             Some(Value::String(image)) => image.as_str(),
             Some(_) => {
                 self.report.add(
-                    REFERENCE,
+                    RuleId::ImageReference.as_str(),
                     Action::Deny,
-                    format!("{describe}: image is not a string (rule '{REFERENCE}')"),
+                    format!(
+                        "{describe}: image is not a string (rule '{}')",
+                        RuleId::ImageReference.as_str()
+                    ),
                 );
                 return None;
             }
             None => {
                 self.report.add(
-                    REFERENCE,
+                    RuleId::ImageReference.as_str(),
                     Action::Deny,
-                    format!("{describe}: has no image (rule '{REFERENCE}')"),
+                    format!(
+                        "{describe}: has no image (rule '{}')",
+                        RuleId::ImageReference.as_str()
+                    ),
                 );
                 return None;
             }
@@ -106,10 +112,11 @@ impl ContainerCheck<'_, '_> {
             Ok(image) => image,
             Err(e) => {
                 self.report.add(
-                    REFERENCE,
+                    RuleId::ImageReference.as_str(),
                     Action::Deny,
                     format!(
-                        "{describe}: image reference {written:?} violates rule '{REFERENCE}': {e}"
+                        "{describe}: image reference {written:?} violates rule '{}': {e}",
+                        RuleId::ImageReference.as_str()
                     ),
                 );
                 return None;
@@ -121,16 +128,20 @@ impl ContainerCheck<'_, '_> {
 
         for (rule, action, found) in [
             (
-                REGISTRY,
+                RuleId::Registry,
                 s.registries.action,
-                rules::registry(&s.registries, &image),
+                static_rules::registry(&s.registries, &image),
             ),
             (
-                REPOSITORY,
+                RuleId::Repository,
                 s.repositories.action,
-                rules::repository(&s.repositories, &image),
+                static_rules::repository(&s.repositories, &image),
             ),
-            (TAG, s.tags.action, rules::tag(&s.tags, &image)),
+            (
+                RuleId::Tag,
+                s.tags.action,
+                static_rules::tag(&s.tags, &image),
+            ),
         ] {
             if let Some(detail) = found.filter(|_| action.is_on()) {
                 self.add(rule, action, &image, &detail);
@@ -144,13 +155,18 @@ impl ContainerCheck<'_, '_> {
         if s.pinning.enabled && image.digest().is_none() {
             match cache.resolve(host, &image) {
                 Ok(digest) => effective = pinned(&image, &digest),
-                Err(e) => self.add(PINNING, s.pinning.on_lookup_failure, &image, &e),
+                Err(e) => self.add(
+                    RuleId::DigestPinning,
+                    s.pinning.on_lookup_failure,
+                    &image,
+                    &e.0,
+                ),
             }
         }
         if let Some(detail) =
-            rules::digest(&s.digests, &effective).filter(|_| s.digests.action.is_on())
+            static_rules::digest(&s.digests, &effective).filter(|_| s.digests.action.is_on())
         {
-            self.add(DIGEST, s.digests.action, &image, &detail);
+            self.add(RuleId::Digest, s.digests.action, &image, &detail);
         }
         if self.denied {
             return None;
@@ -170,8 +186,8 @@ impl ContainerCheck<'_, '_> {
                 match cache.verify_rule(host, &target, i, rule) {
                     Ok(digest) => verified = Some(digest),
                     Err(e) => {
-                        let detail = format!("signature rule '{}': {e}", rule.label(i));
-                        self.add(SIGNATURE, s.signatures.action, &image, &detail);
+                        let detail = format!("signature rule '{}': {}", rule.label(i), e.0);
+                        self.add(RuleId::Signature, s.signatures.action, &image, &detail);
                     }
                 }
             }

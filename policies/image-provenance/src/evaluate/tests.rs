@@ -40,7 +40,8 @@ fn request(
 }
 
 fn run_with(s: &Settings, raw: &KubernetesAdmissionRequest, host: &FakeHost) -> ValidationResponse {
-    evaluate(s, &Request::new(raw), host).into_response()
+    policy_common::policy::judge::<crate::ImageProvenancePolicy>(&Request::new(raw), s, host)
+        .into_response()
 }
 
 fn run(s: &Settings, object: Value) -> ValidationResponse {

@@ -1,0 +1,32 @@
+//! Which rules judge which object: workloads, Secrets, ConfigMaps and ServiceAccounts.
+
+use crate::settings::Settings;
+use crate::{mutate, plaintext, secrets, tokens, workload};
+use policy_common::{Report, Request, WorkloadKind};
+
+pub fn evaluate(req: &Request<'_>, settings: &Settings) -> Report {
+    let mut report = Report::new();
+    let object = req.object();
+    if let Some(kind) = WorkloadKind::from_group_kind(req.group(), req.kind()) {
+        workload::check(req, kind, object, settings, &mut report);
+    } else if req.group().is_empty() {
+        match req.kind() {
+            "Secret" => secrets::check(object, &settings.secrets, &mut report),
+            "ConfigMap" => plaintext::check_config_map(object, &settings.plaintext, &mut report),
+            "ServiceAccount" => {
+                let mutated = settings
+                    .mutation
+                    .enabled
+                    .then(|| mutate::service_account(object))
+                    .flatten();
+                let judged = mutated.as_ref().unwrap_or(object);
+                tokens::check_service_account(judged, &settings.service_accounts, &mut report);
+                if let Some(m) = mutated {
+                    report.set_mutated(m);
+                }
+            }
+            _ => {}
+        }
+    }
+    report
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests of `validate` on whole requests.
+
+mod objects;
+mod support;
+mod workloads;
