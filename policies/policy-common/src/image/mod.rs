@@ -19,7 +19,9 @@
 mod pattern;
 mod reference;
 
-pub use pattern::{ImagePattern, PatternError, PatternReason, RegistryPattern, RepositoryPrefix};
+pub use pattern::{
+    HostReason, ImagePattern, PatternError, PatternReason, RegistryPattern, RepositoryPrefix,
+};
 pub use reference::{Digest, ImageRef, ImageRefError, normalise_leniently};
 
 #[cfg(test)]

@@ -26,15 +26,12 @@ pub struct PatternError {
 /// The reason of a [`PatternError`], written after the quoted pattern.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatternReason {
-    #[error(" is not a registry host[:port] (no scheme, no path)")]
-    NotARegistryHost,
-    #[error(": only a leading '*.' wildcard is allowed in a registry host")]
-    RegistryWildcard,
-    #[error(" is not a registry host (it needs a '.' or a ':port', or must be localhost)")]
-    NoRegistryMarker,
-    /// The registry part of an image pattern is not a registry pattern.
-    #[error(": {0}")]
-    Registry(Box<PatternError>),
+    /// A registry pattern that is not a host.
+    #[error("{0}")]
+    Host(HostReason),
+    /// The registry part of an image pattern is not a host: the part and why.
+    #[error(": '{0}'{1}")]
+    RegistryPart(String, HostReason),
     /// A digest, or a whole prefix, that is not a valid reference.
     #[error(": {0}")]
     Reference(ImageRefError),
@@ -54,6 +51,17 @@ pub enum PatternReason {
     PrefixGlob,
 }
 
+/// Why a registry pattern (or the registry part of an image pattern) is not a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HostReason {
+    #[error(" is not a registry host[:port] (no scheme, no path)")]
+    NotAHost,
+    #[error(": only a leading '*.' wildcard is allowed in a registry host")]
+    Wildcard,
+    #[error(" is not a registry host (it needs a '.' or a ':port', or must be localhost)")]
+    NoRegistryMarker,
+}
+
 impl PatternReason {
     fn of(self, pattern: &str) -> PatternError {
         PatternError {
@@ -65,24 +73,23 @@ impl PatternReason {
 
 /// Normalises `host[:port]` with the reference parser's rules (lower-case host,
 /// `index.docker.io` is `docker.io`, port without leading zeros), keeping a leading `*.`.
-fn normalise_host(pattern: &str) -> Result<String, PatternError> {
+fn normalise_host(pattern: &str) -> Result<String, HostReason> {
     let (wildcard, host) = match pattern.strip_prefix("*.") {
         Some(rest) => ("*.", rest),
         None => ("", pattern),
     };
     if host.contains('/') {
-        return Err(PatternReason::NotARegistryHost.of(pattern));
+        return Err(HostReason::NotAHost);
     }
     if host.contains('*') {
-        return Err(PatternReason::RegistryWildcard.of(pattern));
+        return Err(HostReason::Wildcard);
     }
     if !looks_like_registry(host) {
-        return Err(PatternReason::NoRegistryMarker.of(pattern));
+        return Err(HostReason::NoRegistryMarker);
     }
-    match normalise_registry(host) {
-        Ok(registry) => Ok(format!("{wildcard}{registry}")),
-        Err(_) => Err(PatternReason::NotARegistryHost.of(pattern)),
-    }
+    normalise_registry(host)
+        .map(|registry| wildcard.to_owned() + &registry)
+        .map_err(|_| HostReason::NotAHost)
 }
 
 /// A registry host pattern: `registry.corp.example`, `localhost:5000` or `*.corp.example`.
@@ -100,7 +107,9 @@ impl RegistryPattern {
 impl TryFrom<String> for RegistryPattern {
     type Error = PatternError;
     fn try_from(s: String) -> Result<Self, PatternError> {
-        normalise_host(&s).map(RegistryPattern)
+        normalise_host(&s)
+            .map(RegistryPattern)
+            .map_err(|e| PatternReason::Host(e).of(&s))
     }
 }
 
@@ -171,7 +180,7 @@ impl ImagePattern {
         let (registry, path) = match split_registry(name) {
             (Some(first), path) => {
                 let registry = normalise_host(first)
-                    .map_err(|e| PatternReason::Registry(Box::new(e)).of(s))?;
+                    .map_err(|e| PatternReason::RegistryPart(first.to_owned(), e).of(s))?;
                 (registry, path)
             }
             (None, path) => (DEFAULT_REGISTRY.to_owned(), path),
@@ -248,7 +257,7 @@ const BOUNDARIES: [char; 3] = ['/', ':', '@'];
 impl TryFrom<String> for RepositoryPrefix {
     type Error = PatternError;
     fn try_from(s: String) -> Result<Self, PatternError> {
-        if s.contains(['*', '?']) {
+        if s.bytes().any(|b| b == b'*' || b == b'?') {
             return Err(PatternReason::PrefixGlob.of(&s));
         }
         let reference =
@@ -262,7 +271,9 @@ impl TryFrom<String> for RepositoryPrefix {
                 None => looks_like_registry(&s),
             };
         if lone_host {
-            return normalise_host(&s).map(RepositoryPrefix);
+            return normalise_host(&s)
+                .map(RepositoryPrefix)
+                .map_err(|e| PatternReason::Host(e).of(&s));
         }
         // An organisation: normalised as the name of a repository inside it.
         if let Some(org) = s.strip_suffix('/') {

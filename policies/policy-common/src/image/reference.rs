@@ -345,7 +345,7 @@ fn is_valid_path_component(c: &str) -> bool {
 fn is_valid_digest_algorithm(alg: &str) -> bool {
     !alg.is_empty()
         && alg
-            .split(['.', '+', '_', '-'])
+            .split(|c| matches!(c, '.' | '+' | '_' | '-'))
             .all(|part| !part.is_empty() && part.bytes().all(is_lower_alnum))
 }
 
@@ -386,7 +386,8 @@ pub(crate) fn parse_digest(d: &str) -> Result<Digest, ImageRefError> {
 
 /// The first component of a name is a registry when it contains '.' or ':' or is `localhost`.
 pub(crate) fn looks_like_registry(first: &str) -> bool {
-    first.contains(['.', ':']) || first.eq_ignore_ascii_case("localhost")
+    // Byte scans, not `contains([..])`: the multi-char searcher would be linked into every module.
+    first.bytes().any(|b| b == b'.' || b == b':') || first.eq_ignore_ascii_case("localhost")
 }
 
 /// `[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]`
