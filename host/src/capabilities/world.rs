@@ -242,7 +242,7 @@ impl World {
         field_selector: Option<&str>,
         field_masks: Option<&[String]>,
     ) -> BackendResult {
-        let labels = LabelSelector::parse(label_selector.unwrap_or(""))?;
+        let labels = LabelSelector::parse(label_selector.unwrap_or("")).map_err(String::from)?;
         let mut items = Vec::new();
         for object in &self.kubernetes()?.objects {
             let selected = str_at(object, "/apiVersion") == Some(api_version)

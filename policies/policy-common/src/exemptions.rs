@@ -3,6 +3,7 @@
 use crate::glob::glob_match;
 use crate::request::Request;
 use crate::selector::LabelSelector;
+use crate::settings::SettingsError;
 use serde::Deserialize;
 
 /// Requests that a policy lets through without checking.
@@ -22,7 +23,7 @@ pub struct Exemptions {
 }
 
 impl Exemptions {
-    pub fn validate(&self, field: &str) -> Result<(), String> {
+    pub fn validate(&self, field: &str) -> Result<(), SettingsError> {
         for (list, entries) in [
             ("namespaces", &self.namespaces),
             ("names", &self.names),
@@ -30,7 +31,9 @@ impl Exemptions {
             ("groups", &self.groups),
         ] {
             if let Some(i) = entries.iter().position(|e| e.trim().is_empty()) {
-                return Err(format!("{field}.{list}[{i}]: must not be empty"));
+                return Err(SettingsError(format!(
+                    "{field}.{list}[{i}]: must not be empty"
+                )));
             }
         }
         if let Some(selector) = &self.label_selector {
@@ -126,6 +129,7 @@ mod tests {
             exemptions(json!({"namespaces": [""]}))
                 .validate("exemptions")
                 .unwrap_err()
+                .0
                 .contains("exemptions.namespaces[0]")
         );
         assert!(

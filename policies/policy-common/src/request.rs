@@ -10,23 +10,36 @@ use serde_json::Value;
 /// The settings are first read as a `Value`, then parsed by the same code `validate_settings`
 /// uses ([`crate::settings::parse`]): deserialising `T` from two deserializer types would ship
 /// every settings struct's serde code twice (about 50 KB of wasm for a large settings tree).
+/// Why a `validate` payload cannot be read: the message the policy rejects the request with
+/// (never quoting a value from the payload).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(pub String);
+
+impl From<DecodeError> for String {
+    fn from(error: DecodeError) -> Self {
+        error.0
+    }
+}
+
 pub fn decode<T: Default + DeserializeOwned>(
     payload: &[u8],
-) -> Result<ValidationRequest<T>, String> {
+) -> Result<ValidationRequest<T>, DecodeError> {
     let raw: ValidationRequest<Value> = serde_json::from_slice(payload).map_err(|e| {
-        format!(
+        DecodeError(format!(
             "cannot decode the validation request at line {} column {}: {}",
             e.line(),
             e.column(),
             crate::settings::describe_serde_error(&e)
-        )
+        ))
     })?;
-    let settings_json = serde_json::to_vec(&raw.settings).map_err(|e| e.to_string())?;
+    let settings_json =
+        serde_json::to_vec(&raw.settings).map_err(|e| DecodeError(e.to_string()))?;
     let settings = crate::settings::parse::<T>(&settings_json).map_err(|e| {
-        format!(
+        DecodeError(format!(
             "cannot decode the validation request: {}",
-            crate::settings::redact_quoted(&e)
-        )
+            crate::settings::redact_quoted(&e.0)
+        ))
     })?;
     Ok(ValidationRequest {
         settings,
@@ -144,10 +157,12 @@ mod tests {
     #[test]
     fn decode_error_does_not_echo_the_payload() {
         let payload = br#"{"request": {"object": {"data": {"password": "hunter2-very-secret"}}}, "settings": 5}"#;
-        let err = decode::<NoSettings>(payload).unwrap_err();
+        let err = decode::<NoSettings>(payload).unwrap_err().0;
         assert!(!err.contains("hunter2"), "{err}");
         assert!(err.contains("settings: invalid type"), "{err}");
-        let err = decode::<NoSettings>(br#"{"request": 7, "settings": {}}"#).unwrap_err();
+        let err = decode::<NoSettings>(br#"{"request": 7, "settings": {}}"#)
+            .unwrap_err()
+            .0;
         assert!(err.contains("line 1"), "{err}");
     }
 
@@ -161,7 +176,7 @@ mod tests {
     #[test]
     fn settings_errors_name_the_setting_without_values() {
         let payload = br#"{"request": {}, "settings": {"mode": "hunter2-very-secret"}}"#;
-        let err = decode::<Strict>(payload).unwrap_err();
+        let err = decode::<Strict>(payload).unwrap_err().0;
         assert!(
             err.starts_with("cannot decode the validation request: mode: unknown variant `…`"),
             "{err}"

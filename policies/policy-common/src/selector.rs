@@ -2,9 +2,21 @@
 //! settings use, and the string form (`a=b,c!=d,e in (f,g),!h`) of list calls, which
 //! [`LabelSelector::parse`] turns into the object form.
 
+use crate::settings::SettingsError;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// Why the string form of a selector cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SelectorError(pub String);
+
+impl From<SelectorError> for String {
+    fn from(error: SelectorError) -> Self {
+        error.0
+    }
+}
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -40,16 +52,16 @@ impl LabelSelector {
     }
 
     /// Same checks as the API server's validation of a LabelSelector.
-    pub fn validate(&self, field: &str) -> Result<(), String> {
+    pub fn validate(&self, field: &str) -> Result<(), SettingsError> {
         for (i, req) in self.match_expressions.iter().enumerate() {
             let needs_values =
                 matches!(req.operator, SelectorOperator::In | SelectorOperator::NotIn);
             if needs_values == req.values.is_empty() {
-                return Err(format!(
+                return Err(SettingsError(format!(
                     "{field}.matchExpressions[{i}]: operator {:?} {} values",
                     req.operator,
                     if needs_values { "requires" } else { "takes no" }
-                ));
+                )));
             }
         }
         Ok(())
@@ -59,7 +71,7 @@ impl LabelSelector {
     /// comma-separated `k=v` (or `k==v`), `k!=v`, `k`, `!k`, `k in (v,...)`, `k notin (v,...)`,
     /// all of which must hold. `k=v` reads as `k in (v)` and `k!=v` as `k notin (v)`, which
     /// match the same labels. An empty text selects everything.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, SelectorError> {
         let match_expressions = split_top_level(text)
             .filter(|part| !part.trim().is_empty())
             .map(parse_requirement)
@@ -117,12 +129,12 @@ fn requirement(
     }
 }
 
-fn parse_set(text: &str) -> Result<Vec<String>, String> {
+fn parse_set(text: &str) -> Result<Vec<String>, SelectorError> {
     let inner = text
         .trim()
         .strip_prefix('(')
         .and_then(|t| t.strip_suffix(')'))
-        .ok_or_else(|| format!("expected a parenthesised set, got '{text}'"))?;
+        .ok_or_else(|| SelectorError(format!("expected a parenthesised set, got '{text}'")))?;
     Ok(inner
         .split(',')
         .map(|v| v.trim().to_owned())
@@ -130,7 +142,7 @@ fn parse_set(text: &str) -> Result<Vec<String>, String> {
         .collect())
 }
 
-fn parse_requirement(text: &str) -> Result<LabelSelectorRequirement, String> {
+fn parse_requirement(text: &str) -> Result<LabelSelectorRequirement, SelectorError> {
     use SelectorOperator::*;
     let text = text.trim();
     if let Some(key) = text.strip_prefix('!') {
@@ -148,7 +160,9 @@ fn parse_requirement(text: &str) -> Result<LabelSelectorRequirement, String> {
         (None, _) if !key.is_empty() => Ok(requirement(key, Exists, Vec::new())),
         (Some("in"), Some(set)) => Ok(requirement(key, In, parse_set(set)?)),
         (Some("notin"), Some(set)) => Ok(requirement(key, NotIn, parse_set(set)?)),
-        _ => Err(format!("invalid label selector requirement '{text}'")),
+        _ => Err(SelectorError(format!(
+            "invalid label selector requirement '{text}'"
+        ))),
     }
 }
 
@@ -189,7 +203,7 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         let s = selector(json!({"matchExpressions": [{"key": "k", "operator": "In"}]}));
-        let err = s.validate("exemptions.labelSelector").unwrap_err();
+        let err = s.validate("exemptions.labelSelector").unwrap_err().0;
         assert!(
             err.contains("exemptions.labelSelector.matchExpressions[0]"),
             "{err}"
@@ -227,11 +241,11 @@ mod tests {
     #[test]
     fn string_form_errors_quote_the_requirement() {
         assert_eq!(
-            LabelSelector::parse("a in b").unwrap_err(),
+            LabelSelector::parse("a in b").unwrap_err().0,
             "expected a parenthesised set, got 'b'"
         );
         assert_eq!(
-            LabelSelector::parse("ok, a foo (b)").unwrap_err(),
+            LabelSelector::parse("ok, a foo (b)").unwrap_err().0,
             "invalid label selector requirement 'a foo (b)'"
         );
     }

@@ -16,7 +16,7 @@ where
     let result = check::<T>(payload);
     let response = SettingsValidationResponse {
         valid: result.is_ok(),
-        message: result.err(),
+        message: result.err().map(String::from),
     };
     Ok(serde_json::to_vec(&response)?)
 }
@@ -44,21 +44,21 @@ impl From<SettingsError> for String {
 }
 
 /// Deserialises and validates settings: the verdict of `validate_settings`, for tests too.
-pub fn check<T: DeserializeOwned + Validatable>(payload: &[u8]) -> Result<(), String> {
-    parse::<T>(payload).and_then(|settings| settings.validate())
+pub fn check<T: DeserializeOwned + Validatable>(payload: &[u8]) -> Result<(), SettingsError> {
+    parse::<T>(payload).and_then(|settings| settings.validate().map_err(SettingsError))
 }
 
 /// Deserialises settings, reporting the path of the first bad field.
-pub fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, String> {
+pub fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, SettingsError> {
     let de = &mut serde_json::Deserializer::from_slice(payload);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." {
+        SettingsError(if path == "." {
             format!("settings: {}", strip_position(&inner.to_string()))
         } else {
             format!("{path}: {}", strip_position(&inner.to_string()))
-        }
+        })
     })
 }
 

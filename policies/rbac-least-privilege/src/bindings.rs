@@ -5,6 +5,7 @@ use crate::rules::RuleId;
 use crate::settings::{Settings, SubjectPattern};
 use policy_common::Report;
 use policy_common::glob::glob_match;
+use policy_common::json::str_at;
 use serde_json::Value;
 
 /// The parts of a binding the rules read.
@@ -42,10 +43,6 @@ impl Subject<'_> {
     }
 }
 
-fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-}
-
 impl<'a> Binding<'a> {
     pub fn new(kind: &'a str, name: &'a str, namespace: &'a str, object: &'a Value) -> Self {
         let subjects = object
@@ -54,9 +51,9 @@ impl<'a> Binding<'a> {
             .into_iter()
             .flatten()
             .map(|s| Subject {
-                kind: str_at(s, "/kind"),
-                name: str_at(s, "/name"),
-                namespace: str_at(s, "/namespace"),
+                kind: str_at(s, "/kind").unwrap_or(""),
+                name: str_at(s, "/name").unwrap_or(""),
+                namespace: str_at(s, "/namespace").unwrap_or(""),
             })
             .collect();
         Binding {
@@ -67,8 +64,8 @@ impl<'a> Binding<'a> {
             } else {
                 namespace
             },
-            role_kind: str_at(object, "/roleRef/kind"),
-            role_name: str_at(object, "/roleRef/name"),
+            role_kind: str_at(object, "/roleRef/kind").unwrap_or(""),
+            role_name: str_at(object, "/roleRef/name").unwrap_or(""),
             subjects,
         }
     }

@@ -243,7 +243,7 @@ mod tests {
     use serde_json::json;
 
     fn check(v: serde_json::Value) -> Result<(), String> {
-        policy_common::settings::check::<Settings>(v.to_string().as_bytes())
+        policy_common::settings::check::<Settings>(v.to_string().as_bytes()).map_err(String::from)
     }
 
     #[test]

@@ -235,7 +235,7 @@ impl Settings {
                 SettingsError(format!("containerRestartPolicy.sidecarImages[{i}]: {e}"))
             })?;
         }
-        Ok(self.exemptions.validate("exemptions")?)
+        self.exemptions.validate("exemptions")
     }
 }
 
@@ -251,7 +251,7 @@ mod tests {
     use serde_json::json;
 
     fn check(v: serde_json::Value) -> Result<(), String> {
-        policy_common::settings::check::<Settings>(v.to_string().as_bytes())
+        policy_common::settings::check::<Settings>(v.to_string().as_bytes()).map_err(String::from)
     }
 
     #[test]

@@ -6,14 +6,11 @@ use crate::rules::RuleId;
 use crate::settings::Settings;
 use policy_common::Report;
 use policy_common::glob::glob_match;
+use policy_common::json::str_at;
 use serde_json::Value;
 
 fn allowed(list: &[String], name: &str) -> bool {
     list.iter().any(|p| glob_match(p, name))
-}
-
-fn str_at<'v>(v: &'v Value, pointer: &str) -> Option<&'v str> {
-    v.pointer(pointer).and_then(Value::as_str)
 }
 
 /// Which Secrets the containers and volumes use, and how.

@@ -343,10 +343,16 @@ fn is_valid_path_component(c: &str) -> bool {
 
 /// `[a-z0-9]+(?:[.+_-][a-z0-9]+)*`
 fn is_valid_digest_algorithm(alg: &str) -> bool {
-    !alg.is_empty()
-        && alg
-            .split(|c| matches!(c, '.' | '+' | '_' | '-'))
-            .all(|part| !part.is_empty() && part.bytes().all(is_lower_alnum))
+    // One byte scan: every separator sits between two lower-case alphanumerics.
+    let b = alg.as_bytes();
+    !b.is_empty()
+        && b.iter().enumerate().all(|(i, &c)| {
+            is_lower_alnum(c)
+                || (matches!(c, b'.' | b'+' | b'_' | b'-')
+                    && i > 0
+                    && is_lower_alnum(b[i - 1])
+                    && b.get(i + 1).copied().is_some_and(is_lower_alnum))
+        })
 }
 
 pub(crate) fn parse_digest(d: &str) -> Result<Digest, ImageRefError> {
