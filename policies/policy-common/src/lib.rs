@@ -10,7 +10,10 @@
 //! - [`policy`], [`rule`]: the [`Policy`] trait, [`export_policy!`] and [`rule_ids!`], the shape
 //!   of every policy;
 //! - [`request`], [`report`], [`settings`]: reading the request, answering it, validating settings;
-//! - [`json`]: pointers and in-place edits for mutations.
+//! - [`json`]: pointers and in-place edits for mutations;
+//! - [`redact`]: the one redaction of every value quoted from a request;
+//! - [`shape`]: fail-closed reads (absent vs present with the wrong type) and the `malformed`
+//!   finding.
 
 pub mod action;
 pub mod exemptions;
@@ -18,11 +21,13 @@ pub mod glob;
 pub mod image;
 pub mod json;
 pub mod policy;
+pub mod redact;
 pub mod report;
 pub mod request;
 pub mod rule;
 pub mod selector;
 pub mod settings;
+pub mod shape;
 pub mod workload;
 
 pub use action::Action;

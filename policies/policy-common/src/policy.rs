@@ -35,10 +35,16 @@ pub trait Policy {
     fn evaluate(request: &Request<'_>, settings: &Self::Settings, host: &Self::Host) -> Report;
 }
 
-/// The decision for one request: nothing for an operation the policy does not judge or an
-/// exempt request, otherwise [`Policy::evaluate`].
+/// The decision for one request: a request the API server never sends is denied whatever the
+/// settings (fail closed, see [`crate::shape::request_problem`]); nothing for an operation the
+/// policy does not judge or an exempt request; otherwise [`Policy::evaluate`].
 #[inline]
 pub fn judge<P: Policy>(request: &Request<'_>, settings: &P::Settings, host: &P::Host) -> Report {
+    if let Some(problem) = crate::shape::request_problem(request) {
+        let mut report = Report::new();
+        report.malformed(&problem, crate::Action::Deny);
+        return report;
+    }
     if !P::judges(request) || P::exemptions(settings).exempts(request).is_some() {
         return Report::new();
     }

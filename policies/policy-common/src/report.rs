@@ -39,6 +39,20 @@ impl Report {
         }
     }
 
+    /// Records a field that a rule cannot read (see [`crate::shape`]): one finding per field,
+    /// under the rule id `malformed`, with the strictest action of the rules that read it.
+    pub fn malformed(&mut self, problem: &crate::shape::Malformed, action: Action) {
+        let message = problem.message();
+        match self
+            .violations
+            .iter_mut()
+            .find(|v| v.rule == crate::shape::MALFORMED && v.message == message)
+        {
+            Some(found) => found.action = found.action.strictest(action),
+            None => self.add(crate::shape::MALFORMED, action, message),
+        }
+    }
+
     /// Records a warning regardless of any rule action.
     pub fn warn(&mut self, rule: &'static str, message: impl Into<String>) {
         self.add(rule, Action::Warn, message);

@@ -38,7 +38,7 @@ pub fn decode<T: Default + DeserializeOwned>(
     let settings = crate::settings::parse::<T>(&settings_json).map_err(|e| {
         DecodeError(format!(
             "cannot decode the validation request: {}",
-            crate::settings::redact_quoted(&e.0)
+            crate::redact::quoted_in(&e.0)
         ))
     })?;
     Ok(ValidationRequest {

@@ -65,31 +65,7 @@ pub fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T, SettingsError> {
 /// A serde_json error without any quoted input, so that a value from the request (possibly a
 /// secret) never reaches a message.
 pub fn describe_serde_error(e: &serde_json::Error) -> String {
-    redact_quoted(strip_position(&e.to_string()))
-}
-
-/// Replaces input values quoted in a serde message with `…`: every `"double-quoted"` part, and
-/// the back-quoted value of ``unknown variant `...` ``. Back-quoted field names (``missing field
-/// `settings` ``) are kept: they come from our own types, not from the input.
-pub fn redact_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut open: Option<char> = None;
-    for c in text.chars() {
-        match open {
-            None if c == '"' || (c == '`' && out.ends_with("variant ")) => {
-                open = Some(c);
-                out.push(c);
-                out.push('…');
-            }
-            Some(q) if c == q => {
-                open = None;
-                out.push(c);
-            }
-            Some(_) => {}
-            None => out.push(c),
-        }
-    }
-    out
+    crate::redact::quoted_in(strip_position(&e.to_string()))
 }
 
 fn strip_position(text: &str) -> &str {
@@ -164,7 +140,9 @@ mod tests {
         assert!(!d.contains("AKIA"), "{d}");
         assert!(d.contains("invalid type"), "{d}");
         assert_eq!(
-            redact_quoted("unknown variant `hunter2`, expected \"x\"; missing field `a`"),
+            crate::redact::quoted_in(
+                "unknown variant `hunter2`, expected \"x\"; missing field `a`"
+            ),
             "unknown variant `…`, expected \"…\"; missing field `a`"
         );
     }

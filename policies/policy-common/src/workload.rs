@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::shape::{self, Malformed};
+
 /// A Kubernetes kind that carries a pod template (or is a Pod).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WorkloadKind {
@@ -129,6 +131,26 @@ impl<'a> PodSpec<'a> {
             pointer,
             spec,
         })
+    }
+
+    /// The PodSpec of `object`, failing closed: `Err` when the spec, a step on the way to it, a
+    /// container list or a container is present with the wrong type; `Ok(None)` when the object
+    /// has no spec (a Deployment without template, a scale subresource).
+    pub fn locate(kind: WorkloadKind, object: &'a Value) -> Result<Option<Self>, Malformed> {
+        let pointer = kind.pod_spec_pointer();
+        let spec = match shape::at(object, pointer)? {
+            None => return Ok(None),
+            Some(spec) if spec.is_object() => spec,
+            Some(_) => return Err(Malformed::new(pointer, "an object")),
+        };
+        for list in ContainerKind::ALL {
+            shape::object_list(object, &format!("{pointer}/{}", list.field()))?;
+        }
+        Ok(Some(PodSpec {
+            kind,
+            pointer,
+            spec,
+        }))
     }
 
     /// A field of the PodSpec.
