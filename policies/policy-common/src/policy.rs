@@ -36,11 +36,11 @@ pub trait Policy {
 }
 
 /// The decision for one request: a request the API server never sends is denied whatever the
-/// settings (fail closed, see [`crate::shape::request_problem`]); nothing for an operation the
+/// settings (fail closed, see [`Request::problem`]); nothing for an operation the
 /// policy does not judge or an exempt request; otherwise [`Policy::evaluate`].
 #[inline]
 pub fn judge<P: Policy>(request: &Request<'_>, settings: &P::Settings, host: &P::Host) -> Report {
-    if let Some(problem) = crate::shape::request_problem(request) {
+    if let Some(problem) = request.problem() {
         let mut report = Report::new();
         report.malformed(&problem, crate::Action::Deny);
         return report;

@@ -4,6 +4,8 @@ use kubewarden_policy_sdk::request::{KubernetesAdmissionRequest, ValidationReque
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::shape::Malformed;
+
 /// Decodes the `validate` payload. Unlike `ValidationRequest::new`, the error never echoes the
 /// payload: it may hold Secret data.
 ///
@@ -75,6 +77,29 @@ impl<'a> Request<'a> {
             "CONNECT" => Operation::Connect,
             _ => Operation::Other,
         }
+    }
+
+    /// What every policy rejects before its settings are read: a request the API server never
+    /// sends. `None` for a well-formed request.
+    pub fn problem(&self) -> Option<Malformed> {
+        let operation = self.operation();
+        if operation == Operation::Other {
+            return Some(Malformed::new(
+                "operation",
+                "one of CREATE, UPDATE, DELETE or CONNECT",
+            ));
+        }
+        if self.kind().is_empty() {
+            return Some(Malformed::new("kind.kind", "a non-empty string"));
+        }
+        let raw = self.raw;
+        if matches!(operation, Operation::Create | Operation::Update) && !raw.object.is_object() {
+            return Some(Malformed::new("object", "an object on CREATE and UPDATE"));
+        }
+        if !(raw.old_object.is_null() || raw.old_object.is_object()) {
+            return Some(Malformed::new("oldObject", "an object or null"));
+        }
+        None
     }
 
     /// CREATE and UPDATE are judged on the new object; DELETE and CONNECT are not judged.

@@ -4,12 +4,10 @@
 //! missing or `null`, as the API server treats both) from *present with a type Kubernetes never
 //! sends there* (`Err(Malformed)`). A malformed field is a finding under the rule id
 //! [`MALFORMED`] that names the field's path and the expected type; it is never skipped as if
-//! absent. [`request_problem`] covers what every policy rejects whatever its settings: an
-//! operation, object or kind the API server never sends.
+//! absent. [`crate::request::Request::problem`] covers what every policy rejects whatever its
+//! settings: an operation, object or kind the API server never sends.
 
 use serde_json::{Map, Value};
-
-use crate::request::{Operation, Request};
 
 /// The rule id of every malformed-field finding.
 pub const MALFORMED: &str = "malformed";
@@ -36,29 +34,6 @@ impl Malformed {
     pub fn message(&self) -> String {
         format!("malformed request: {} must be {}", self.path, self.expected)
     }
-}
-
-/// What every policy rejects before its settings are read: a request the API server never
-/// sends. `None` for a well-formed request.
-pub fn request_problem(request: &Request<'_>) -> Option<Malformed> {
-    let operation = request.operation();
-    if operation == Operation::Other {
-        return Some(Malformed::new(
-            "operation",
-            "one of CREATE, UPDATE, DELETE or CONNECT",
-        ));
-    }
-    if request.kind().is_empty() {
-        return Some(Malformed::new("kind.kind", "a non-empty string"));
-    }
-    let raw = request.raw;
-    if matches!(operation, Operation::Create | Operation::Update) && !raw.object.is_object() {
-        return Some(Malformed::new("object", "an object on CREATE and UPDATE"));
-    }
-    if !(raw.old_object.is_null() || raw.old_object.is_object()) {
-        return Some(Malformed::new("oldObject", "an object or null"));
-    }
-    None
 }
 
 /// The value at `pointer`: `Ok(None)` when it, or any step on the way, is absent or `null`;
