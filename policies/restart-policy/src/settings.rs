@@ -96,6 +96,13 @@ pub struct Actions {
     pub container_restart_rules: Action,
 }
 
+impl Bound {
+    /// Whether the rule has anything to check, and so reads its field.
+    pub fn reads(&self) -> bool {
+        self.required || self.max.is_some()
+    }
+}
+
 impl Settings {
     /// Allowed pod restart policies for `kind` (invalid entries were refused by `validate`).
     pub fn allowed(&self, kind: WorkloadKind) -> PolicySet {
