@@ -142,7 +142,12 @@ fn backoff_limit(job: &JobSpec<'_>, settings: &Settings, report: &mut Report) {
             )
         }
         Int::Invalid => {
-            return not_an_integer(job, "backoffLimit", settings.actions.job_backoff_limit, report);
+            return not_an_integer(
+                job,
+                "backoffLimit",
+                settings.actions.job_backoff_limit,
+                report,
+            );
         }
         Int::Value(_) => return,
     };
@@ -317,7 +322,10 @@ mod tests {
             &job(json!({"backoffLimit": "3"})),
             NEVER,
         );
-        assert!(m[0].contains("not an integer"), "{m:?}");
+        assert_eq!(
+            m,
+            ["malformed: malformed request: /spec/backoffLimit must be an integer"]
+        );
         let lax = settings(json!({"jobs": {"maxBackoffLimit": 6}}));
         assert!(messages(&lax, WorkloadKind::Job, &job(json!({})), NEVER).is_empty());
         assert!(
@@ -452,22 +460,49 @@ mod tests {
             &job(json!({"activeDeadlineSeconds": 1.5})),
             NEVER,
         );
-        assert!(m[0].contains("activeDeadlineSeconds is not an integer"));
+        assert_eq!(
+            m,
+            ["malformed: malformed request: /spec/activeDeadlineSeconds must be an integer"]
+        );
     }
 
     #[test]
-    fn non_job_kinds_and_malformed_specs_are_ignored() {
+    fn non_job_kinds_are_ignored_and_malformed_specs_fail_closed() {
         let s = settings(json!({"jobs": {"maxBackoffLimit": 0}}));
         assert!(messages(&s, WorkloadKind::Deployment, &job(json!({})), NEVER).is_empty());
-        assert!(messages(&s, WorkloadKind::Job, &json!({"spec": "x"}), NEVER).is_empty());
-        assert!(
+        assert_eq!(
+            messages(&s, WorkloadKind::Job, &json!({"spec": "x"}), NEVER),
+            ["malformed: malformed request: /spec must be an object"]
+        );
+        assert_eq!(
             messages(
                 &s,
                 WorkloadKind::CronJob,
                 &json!({"spec": {"jobTemplate": 1}}),
                 NEVER
-            )
-            .is_empty()
+            ),
+            ["malformed: malformed request: /spec/jobTemplate must be an object"]
+        );
+        let pfp =
+            json!({"spec": {"backoffLimit": 0, "podFailurePolicy": "x", "completionMode": 1}});
+        assert_eq!(
+            messages(&s, WorkloadKind::Job, &pfp, NEVER),
+            ["malformed: malformed request: /spec/podFailurePolicy must be an object"]
+        );
+        let per_index = settings(json!({"jobs": {"requireBackoffLimitPerIndex": true}}));
+        assert_eq!(
+            messages(
+                &per_index,
+                WorkloadKind::Job,
+                &job(json!({"completionMode": 1})),
+                NEVER
+            ),
+            ["malformed: malformed request: /spec/completionMode must be a string"]
+        );
+        let off = settings(json!({"actions": {"jobPodFailurePolicy": "off"}}));
+        assert!(
+            messages(&off, WorkloadKind::Job, &pfp, NEVER).is_empty(),
+            "a rule set to off reads nothing"
         );
     }
 }
