@@ -9,6 +9,9 @@ pub mod semver;
 pub mod settings;
 pub mod static_rules;
 
+#[cfg(test)]
+mod properties;
+
 use policy_common::{Exemptions, Policy, Report, Request};
 use std::borrow::Cow;
 
