@@ -8,6 +8,9 @@ pub mod rules;
 pub mod settings;
 pub mod values;
 
+#[cfg(test)]
+mod properties;
+
 use policy_common::{Exemptions, Policy, Report, Request};
 use std::borrow::Cow;
 
