@@ -6,22 +6,52 @@ use crate::rules::RuleId;
 use crate::settings::{OnUpdate, Settings};
 use crate::static_rules;
 use policy_common::image::ImageRef;
-use policy_common::workload::{Container, PodSpec};
+use policy_common::redact;
+use policy_common::shape::Malformed;
+use policy_common::workload::{Container, ContainerKind, PodSpec, WorkloadKind};
 use policy_common::{Action, Operation, Report, Request};
 use serde_json::Value;
+
+/// The subresources through which an image can change: the object itself, and
+/// `pods/ephemeralcontainers` (which can only add ephemeral containers). Every other one
+/// (`status`, `binding`, `eviction`, `resize`, `scale`, ...) cannot change an image.
+pub fn can_change_images(request: &Request<'_>) -> bool {
+    matches!(request.sub_resource(), "" | "ephemeralcontainers")
+}
 
 /// Every rule on every container of a judged request.
 pub fn evaluate(request: &Request<'_>, settings: &Settings, host: &dyn Host) -> Report {
     let mut report = Report::new();
-    let Some(spec) = request.pod_spec() else {
+    let Some(kind) = WorkloadKind::from_group_kind(request.group(), request.kind()) else {
         return report;
     };
-    let old = match (request.operation(), settings.on_update) {
-        (Operation::Update, OnUpdate::Changed) => request.old_pod_spec(),
-        _ => None,
+    // `image-reference` reads every container and is always `deny`: a field on the way to an
+    // image that cannot be read is denied.
+    let spec = match PodSpec::locate(kind, request.object()) {
+        Ok(Some(spec)) => spec,
+        Ok(None) => return report,
+        Err(problem) => {
+            report.malformed(&problem, Action::Deny);
+            return report;
+        }
     };
+    let ephemeral_only = request.sub_resource() == "ephemeralcontainers";
+    let update = request.operation() == Operation::Update;
+    // The old PodSpec, when a container that did not change is skipped: always on the
+    // ephemeral containers subresource (existing ephemeral containers are immutable), and with
+    // `onUpdate: changed`. An old object that cannot be read skips nothing.
+    let old = (update && (ephemeral_only || settings.on_update == OnUpdate::Changed))
+        .then(|| PodSpec::locate(kind, request.old_object()).ok().flatten())
+        .flatten();
     let mut cache = Cache::default();
     for container in spec.containers() {
+        // Only the lists the request can change: `pods/ephemeralcontainers` changes only
+        // ephemeral containers, and an UPDATE of a Pod itself cannot change them.
+        let ephemeral = container.kind == ContainerKind::EphemeralContainer;
+        if ephemeral_only != ephemeral && (ephemeral_only || (update && kind == WorkloadKind::Pod))
+        {
+            continue;
+        }
         if old.is_some_and(|old| unchanged(&old, &container)) {
             continue;
         }
@@ -38,6 +68,15 @@ pub fn evaluate(request: &Request<'_>, settings: &Settings, host: &dyn Host) -> 
         }
     }
     report
+}
+
+/// `init container 'setup'`, the name redacted (it is request input).
+pub fn describe(container: &Container<'_>) -> String {
+    format!(
+        "{} '{}'",
+        container.kind.label(),
+        redact::value(container.name())
+    )
 }
 
 /// The old object has the same container (same kind and name) with the same reference, as
@@ -70,9 +109,11 @@ impl ContainerCheck<'_, '_> {
             rule.as_str(),
             action,
             format!(
-                "{}: image '{image}' violates rule '{}': {detail}",
-                self.container.describe(),
-                rule.as_str()
+                "{}: image '{}' violates rule '{}': {}",
+                describe(self.container),
+                redact::value(&image.to_string()),
+                rule.as_str(),
+                redact::value(detail)
             ),
         );
     }
@@ -82,21 +123,10 @@ impl ContainerCheck<'_, '_> {
     /// when pinning or signature verification added a digest.
     fn run(&mut self, host: &dyn Host, cache: &mut Cache) -> Option<String> {
         let s = self.settings;
-        let describe = self.container.describe();
+        let describe = describe(self.container);
         let written = match self.container.get("image") {
             Some(Value::String(image)) => image.as_str(),
-            Some(_) => {
-                self.report.add(
-                    RuleId::ImageReference.as_str(),
-                    Action::Deny,
-                    format!(
-                        "{describe}: image is not a string (rule '{}')",
-                        RuleId::ImageReference.as_str()
-                    ),
-                );
-                return None;
-            }
-            None => {
+            Some(Value::Null) | None => {
                 self.report.add(
                     RuleId::ImageReference.as_str(),
                     Action::Deny,
@@ -107,6 +137,12 @@ impl ContainerCheck<'_, '_> {
                 );
                 return None;
             }
+            Some(_) => {
+                let pointer = format!("{}/image", self.container.pointer());
+                self.report
+                    .malformed(&Malformed::new(pointer, "a string"), Action::Deny);
+                return None;
+            }
         };
         let image = match ImageRef::parse(written) {
             Ok(image) => image,
@@ -115,8 +151,10 @@ impl ContainerCheck<'_, '_> {
                     RuleId::ImageReference.as_str(),
                     Action::Deny,
                     format!(
-                        "{describe}: image reference {written:?} violates rule '{}': {e}",
-                        RuleId::ImageReference.as_str()
+                        "{describe}: image reference {:?} violates rule '{}': {}",
+                        redact::value(written),
+                        RuleId::ImageReference.as_str(),
+                        redact::value(&e.to_string())
                     ),
                 );
                 return None;

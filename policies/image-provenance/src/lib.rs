@@ -9,6 +9,9 @@ pub mod semver;
 pub mod settings;
 pub mod static_rules;
 
+#[cfg(test)]
+mod properties;
+
 use policy_common::{Exemptions, Policy, Report, Request};
 use std::borrow::Cow;
 
@@ -19,6 +22,11 @@ impl Policy for ImageProvenancePolicy {
     type Settings = settings::Settings;
     type Host = dyn host::Host;
     const HOST: &'static dyn host::Host = &host::WapcHost;
+
+    /// CREATE and UPDATE, on the object or on the one subresource that can change an image.
+    fn judges(request: &Request<'_>) -> bool {
+        request.is_create_or_update() && evaluate::can_change_images(request)
+    }
 
     fn exemptions(settings: &settings::Settings) -> Cow<'_, Exemptions> {
         Cow::Owned(settings.exemptions.common())

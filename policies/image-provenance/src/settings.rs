@@ -215,9 +215,19 @@ impl Verifier {
                 non_empty("keylessPrefix.urlPrefix", &k.url_prefix)
             }
             Verifier::GithubActions(g) => {
-                non_empty("githubActions.owner", &g.owner)?;
+                // A GitHub owner or repository name, never a URL or a path.
+                let name = |field: &str, v: &str| {
+                    non_empty(field, v)?;
+                    if v.contains(['/', ':', '@']) {
+                        return Err(SettingsError(format!(
+                            "{path}.{field}: must be a GitHub name, not a URL or path"
+                        )));
+                    }
+                    Ok(())
+                };
+                name("githubActions.owner", &g.owner)?;
                 match &g.repo {
-                    Some(r) => non_empty("githubActions.repo", r),
+                    Some(r) => name("githubActions.repo", r),
                     None => Ok(()),
                 }
             }
@@ -259,19 +269,77 @@ pub enum OnUpdate {
 fn no_empty(path: &str, entries: &[String]) -> Result<(), SettingsError> {
     match entries.iter().position(|e| e.trim().is_empty()) {
         Some(i) => Err(SettingsError(format!("{path}[{i}]: must not be empty"))),
-        None => Ok(()),
+        None => entries_of(path, entries),
     }
+}
+
+/// Most entries any list setting takes (README, Settings): more would make every request slow
+/// enough to fail.
+pub const MAX_ENTRIES: usize = 1000;
+
+/// A list setting holds at most [`MAX_ENTRIES`] entries, none twice (after normalisation, for
+/// patterns).
+fn entries_of<T: PartialEq>(path: &str, entries: &[T]) -> Result<(), SettingsError> {
+    if entries.len() > MAX_ENTRIES {
+        return Err(SettingsError(format!(
+            "{path}: at most {MAX_ENTRIES} entries, got {}",
+            entries.len()
+        )));
+    }
+    for (i, entry) in entries.iter().enumerate() {
+        if let Some(j) = entries[..i].iter().position(|e| e == entry) {
+            return Err(SettingsError(format!(
+                "{path}[{i}]: duplicates {path}[{j}]"
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
     #[inline]
     pub fn check(&self) -> Result<(), SettingsError> {
-        self.exemptions.common().validate("exemptions")?;
-        no_empty("tags.reject", &self.tags.reject)?;
-        no_empty("tags.allow", &self.tags.allow)?;
-        for (i, rule) in self.signatures.rules.iter().enumerate() {
+        let ex = &self.exemptions;
+        ex.common().validate("exemptions")?;
+        for (path, list) in [
+            ("exemptions.namespaces", &ex.namespaces),
+            ("exemptions.names", &ex.names),
+            ("exemptions.users", &ex.users),
+            ("exemptions.groups", &ex.groups),
+            ("tags.reject", &self.tags.reject),
+            ("tags.allow", &self.tags.allow),
+        ] {
+            no_empty(path, list)?;
+        }
+        entries_of("exemptions.images", &ex.images)?;
+        entries_of("registries.allow", &self.registries.allow)?;
+        entries_of("registries.reject", &self.registries.reject)?;
+        entries_of("repositories.allow", &self.repositories.allow)?;
+        entries_of("repositories.reject", &self.repositories.reject)?;
+        entries_of("digests.exempt", &self.digests.exempt)?;
+        let rules = &self.signatures.rules;
+        if rules.len() > MAX_ENTRIES {
+            return Err(SettingsError(format!(
+                "signatures.rules: at most {MAX_ENTRIES} entries, got {}",
+                rules.len()
+            )));
+        }
+        let names: Vec<_> = rules.iter().filter_map(|r| r.name.as_deref()).collect();
+        entries_of("signatures.rules[].name", &names)?;
+        for (i, rule) in rules.iter().enumerate() {
             let path = format!("signatures.rules[{i}]");
+            entries_of(&format!("{path}.images"), &rule.images)?;
+            entries_of(&format!("{path}.verifiers"), &rule.verifiers)?;
+            if rule
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.len() > MAX_ENTRIES)
+            {
+                return Err(SettingsError(format!(
+                    "{path}.annotations: at most {MAX_ENTRIES} entries"
+                )));
+            }
             if rule.images.is_empty() {
                 return Err(SettingsError(format!(
                     "{path}.images: must list at least one image pattern"
@@ -323,6 +391,24 @@ mod tests {
     }
 
     const KEY: &str = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----";
+
+    #[test]
+    fn lists_are_capped() {
+        let many: Vec<String> = (0..=MAX_ENTRIES)
+            .map(|i| format!("reg{i}.example"))
+            .collect();
+        let settings = serde_json::json!({"registries": {"allow": many}}).to_string();
+        assert_eq!(
+            check(&settings),
+            Err(format!(
+                "registries.allow: at most {MAX_ENTRIES} entries, got {}",
+                MAX_ENTRIES + 1
+            ))
+        );
+        let enough = &many[..MAX_ENTRIES];
+        let settings = serde_json::json!({"registries": {"allow": enough}}).to_string();
+        assert_eq!(check(&settings), Ok(()));
+    }
 
     #[test]
     fn defaults_are_valid_and_ban_latest() {
@@ -426,6 +512,59 @@ mod tests {
             (
                 r#"{"signatures": {"rules": [{"images": ["x"], "threshold": 0, "verifiers": [{"githubActions": {"owner": "o"}}]}]}}"#,
                 "signatures.rules[0].threshold",
+            ),
+            (
+                r#"{"registries": {"reject": ["ghcr.io", "GHCR.io"]}}"#,
+                "registries.reject[1]: duplicates registries.reject[0]",
+            ),
+            (
+                r#"{"repositories": {"allow": ["nginx", "docker.io/library/nginx"]}}"#,
+                "repositories.allow[1]: duplicates repositories.allow[0]",
+            ),
+            (
+                r#"{"tags": {"allow": ["v*", "v*"]}}"#,
+                "tags.allow[1]: duplicates tags.allow[0]",
+            ),
+            (
+                r#"{"exemptions": {"namespaces": ["a", "a"]}}"#,
+                "exemptions.namespaces[1]: duplicates",
+            ),
+            (
+                r#"{"exemptions": {"images": [""]}}"#,
+                "exemptions.images[0]",
+            ),
+            (r#"{"digests": {"exempt": [""]}}"#, "digests.exempt[0]"),
+            (
+                r#"{"repositories": {"allow": ["https://ghcr.io/org/app"]}}"#,
+                "repositories.allow[0]",
+            ),
+            (
+                r#"{"digests": {"exempt": ["https://ghcr.io/org"]}}"#,
+                "digests.exempt[0]",
+            ),
+            (
+                r#"{"exemptions": {"images": ["oci://ghcr.io/org/*"]}}"#,
+                "exemptions.images[0]",
+            ),
+            (
+                r#"{"signatures": {"rules": [{"images": ["https://ghcr.io/org/*"], "verifiers": [{"githubActions": {"owner": "o"}}]}]}}"#,
+                "signatures.rules[0].images[0]",
+            ),
+            (
+                r#"{"signatures": {"rules": [{"images": ["x"], "verifiers": [{"githubActions": {"owner": "https://github.com/org"}}]}]}}"#,
+                "signatures.rules[0].verifiers[0].githubActions.owner: must be a GitHub name",
+            ),
+            (
+                r#"{"signatures": {"rules": [{"name": "a", "images": ["x"], "verifiers": [{"githubActions": {"owner": "o"}}]}, {"name": "a", "images": ["y"], "verifiers": [{"githubActions": {"owner": "o"}}]}]}}"#,
+                "signatures.rules[].name[1]: duplicates",
+            ),
+            (
+                r#"{"signatures": {"rules": [{"images": ["x", "x"], "verifiers": [{"githubActions": {"owner": "o"}}]}]}}"#,
+                "signatures.rules[0].images[1]: duplicates",
+            ),
+            (
+                r#"{"onUpdate": "sometimes"}"#,
+                "onUpdate: unknown variant `sometimes`, expected `all` or `changed`",
             ),
         ] {
             let err = check(settings).expect_err(settings);

@@ -53,9 +53,13 @@ pub fn at<'a>(root: &'a Value, pointer: &str) -> Result<Option<&'a Value>, Malfo
                 Some(next) => next,
                 None => return Ok(None),
             },
-            Value::Array(items) => match token.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                Some(next) => next,
-                None => return Ok(None),
+            // A list where an object belongs (a name, not an index, is next) is malformed.
+            Value::Array(items) => match token.parse::<usize>() {
+                Ok(i) => match items.get(i) {
+                    Some(next) => next,
+                    None => return Ok(None),
+                },
+                Err(_) => return Err(Malformed::new(display_path(walked), "an object")),
             },
             _ => return Err(Malformed::new(display_path(walked), "an object")),
         };
@@ -147,6 +151,10 @@ mod tests {
             Err(Malformed::new("/spec/template", "an object"))
         );
         assert_eq!(object_list(&v, "/spec/ok").unwrap().len(), 1);
+        assert_eq!(
+            at(&v, "/spec/ok/name"),
+            Err(Malformed::new("/spec/ok", "an object"))
+        );
         assert_eq!(
             string_list(&v, "/spec/verbs"),
             Err(Malformed::new("/spec/verbs/1", "a string"))

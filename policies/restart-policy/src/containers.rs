@@ -5,6 +5,8 @@ use crate::rules::RuleId;
 use crate::settings::Settings;
 use crate::values::{Field, RestartPolicy};
 use policy_common::image::{ImagePattern, ImageRef};
+use policy_common::redact;
+use policy_common::shape::Malformed;
 use policy_common::{Action, Container, ContainerKind, PodSpec, Report};
 use serde_json::Value;
 
@@ -19,12 +21,16 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
     let cfg = &settings.container_restart_policy;
     let action = settings.actions.container_restart_policy;
     let pointer = format!("{}/restartPolicy", c.pointer());
-    let who = c.describe();
+    let who = describe(c);
     let field = Field::read(c.get("restartPolicy"));
     let value = match field {
         Field::Unset => return,
         Field::Valid(v) => v,
-        Field::Unknown(_) | Field::NotAString => {
+        Field::NotAString => {
+            report.malformed(&Malformed::new(pointer, "a string"), action);
+            return;
+        }
+        Field::Unknown(_) => {
             let action = if action.is_on() { Action::Deny } else { action };
             let message = field.invalid_message(&who, &pointer).unwrap_or_default();
             report.add(RuleId::ContainerRestartPolicy.as_str(), action, message);
@@ -69,6 +75,10 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
         && value == RestartPolicy::Always
         && let Some(problem) = sidecar_problem(settings, c)
     {
+        let problem = match problem {
+            Ok(problem) => problem,
+            Err(malformed) => return report.malformed(&malformed, action),
+        };
         report.add(
             RuleId::ContainerRestartPolicy.as_str(),
             action,
@@ -77,51 +87,78 @@ fn check_policy(settings: &Settings, c: &Container<'_>, report: &mut Report) {
     }
 }
 
-fn sidecar_problem(settings: &Settings, c: &Container<'_>) -> Option<String> {
+/// `init container 'proxy'`, the name redacted (it is request input).
+pub fn describe(c: &Container<'_>) -> String {
+    format!("{} '{}'", c.kind.label(), redact::value(c.name()))
+}
+
+/// Why a native sidecar is refused; `Err` when its image, which `sidecarImages` judges, is not
+/// a string.
+fn sidecar_problem(settings: &Settings, c: &Container<'_>) -> Option<Result<String, Malformed>> {
     let cfg = &settings.container_restart_policy;
     if !cfg.sidecars {
-        return Some(
+        return Some(Ok(
             "native sidecars are not allowed (containerRestartPolicy.sidecars is false)".into(),
-        );
+        ));
     }
     if cfg.sidecar_images.is_empty() {
         return None;
     }
-    let Some(image) = c.image() else {
-        return Some("it has no image, and containerRestartPolicy.sidecarImages is set".into());
+    let image = match c.get("image") {
+        Some(Value::String(image)) => image,
+        None | Some(Value::Null) => {
+            return Some(Ok(
+                "it has no image, and containerRestartPolicy.sidecarImages is set".into(),
+            ));
+        }
+        Some(_) => {
+            return Some(Err(Malformed::new(
+                format!("{}/image", c.pointer()),
+                "a string",
+            )));
+        }
     };
-    match ImageRef::parse(image) {
-        Err(e) => Some(format!("image '{}': {e}", crate::values::shown(image))),
+    Some(Ok(match ImageRef::parse(image) {
+        Err(e) => format!(
+            "image '{}': {}",
+            redact::value(image),
+            redact::value(&e.to_string())
+        ),
         Ok(parsed)
             if cfg
                 .sidecar_images
                 .iter()
                 .any(|p| ImagePattern::parse(p).is_ok_and(|p| p.matches(&parsed))) =>
         {
-            None
+            return None;
         }
-        Ok(parsed) => Some(format!(
-            "image '{parsed}' is not in containerRestartPolicy.sidecarImages"
-        )),
-    }
+        Ok(parsed) => format!(
+            "image '{}' is not in containerRestartPolicy.sidecarImages",
+            redact::value(&parsed.to_string())
+        ),
+    }))
 }
 
 fn check_rules(settings: &Settings, c: &Container<'_>, report: &mut Report) {
     if settings.container_restart_policy.allow_restart_policy_rules {
         return;
     }
+    let action = settings.actions.container_restart_rules;
     let present = match c.get("restartPolicyRules") {
         None | Some(Value::Null) => false,
         Some(Value::Array(rules)) => !rules.is_empty(),
-        Some(_) => true,
+        Some(_) => {
+            let pointer = format!("{}/restartPolicyRules", c.pointer());
+            return report.malformed(&Malformed::new(pointer, "a list"), action);
+        }
     };
     if present {
         report.add(
             RuleId::ContainerRestartRules.as_str(),
-            settings.actions.container_restart_rules,
+            action,
             format!(
                 "{} sets restartPolicyRules at {}/restartPolicyRules, which are not allowed (containerRestartPolicy.allowRestartPolicyRules is false)",
-                c.describe(),
+                describe(c),
                 c.pointer()
             ),
         );

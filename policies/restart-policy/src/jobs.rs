@@ -4,6 +4,7 @@
 use crate::rules::RuleId;
 use crate::settings::{Bound, Settings};
 use crate::values::RestartPolicy;
+use policy_common::shape::{self, Malformed};
 use policy_common::{Action, Report, WorkloadKind};
 use serde_json::Value;
 
@@ -56,8 +57,14 @@ pub fn check(
     let Some(pointer) = kind.job_spec_pointer() else {
         return;
     };
-    let Some(spec) = object.pointer(pointer).filter(|s| s.is_object()) else {
-        return;
+    let spec = match shape::at(object, pointer) {
+        Ok(Some(spec)) if spec.is_object() => spec,
+        Ok(None) => return,
+        Ok(Some(_)) => {
+            let problem = Malformed::new(pointer, "an object");
+            return report.malformed(&problem, reader_action(settings));
+        }
+        Err(problem) => return report.malformed(&problem, reader_action(settings)),
     };
     let job = JobSpec {
         kind,
@@ -86,6 +93,31 @@ pub fn check(
     );
 }
 
+/// The strictest action of the Job rules that read the JobSpec: `job-pod-failure-policy`
+/// always, the others when a bound is configured (a rule with nothing to check reads nothing).
+pub fn reader_action(settings: &Settings) -> Action {
+    let (jobs, a) = (&settings.jobs, &settings.actions);
+    let mut action = a.job_pod_failure_policy;
+    let backoff = jobs.max_backoff_limit.is_some()
+        || jobs.max_backoff_limit_per_index.is_some()
+        || jobs.require_backoff_limit_per_index;
+    for (reads, rule) in [
+        (backoff, a.job_backoff_limit),
+        (jobs.active_deadline_seconds.reads(), a.job_active_deadline),
+        (jobs.ttl_seconds_after_finished.reads(), a.job_ttl),
+    ] {
+        if reads {
+            action = action.strictest(rule);
+        }
+    }
+    action
+}
+
+/// `field` of the JobSpec is not an integer: a malformed finding with `action`.
+fn not_an_integer(job: &JobSpec<'_>, field: &str, action: Action, report: &mut Report) {
+    report.malformed(&Malformed::new(job.at(field), "an integer"), action);
+}
+
 /// `backoffLimit` against `jobs.maxBackoffLimit`, counting an unset one as its API default.
 fn backoff_limit(job: &JobSpec<'_>, settings: &Settings, report: &mut Report) {
     let Some(max) = settings.jobs.max_backoff_limit else {
@@ -109,7 +141,14 @@ fn backoff_limit(job: &JobSpec<'_>, settings: &Settings, report: &mut Report) {
                 "backoffLimit is not set, so the API defaults it to {default}{why}, which exceeds"
             )
         }
-        Int::Invalid => "backoffLimit is not an integer; it must be at most".to_string(),
+        Int::Invalid => {
+            return not_an_integer(
+                job,
+                "backoffLimit",
+                settings.actions.job_backoff_limit,
+                report,
+            );
+        }
         Int::Value(_) => return,
     };
     report.add(
@@ -127,7 +166,16 @@ fn backoff_limit(job: &JobSpec<'_>, settings: &Settings, report: &mut Report) {
 fn backoff_limit_per_index(job: &JobSpec<'_>, settings: &Settings, report: &mut Report) {
     let (jobs, kind) = (&settings.jobs, job.kind);
     let at = job.at("backoffLimitPerIndex");
-    let indexed = job.spec.get("completionMode").and_then(Value::as_str) == Some("Indexed");
+    let action = settings.actions.job_backoff_limit;
+    let reads = jobs.max_backoff_limit_per_index.is_some() || jobs.require_backoff_limit_per_index;
+    let indexed = match shape::string(job.spec, "/completionMode") {
+        Ok(mode) => mode == Some("Indexed"),
+        Err(_) if reads => {
+            let problem = Malformed::new(job.at("completionMode"), "a string");
+            return report.malformed(&problem, action);
+        }
+        Err(_) => false,
+    };
     let message = match job.int("backoffLimitPerIndex") {
         Int::Unset if indexed && jobs.require_backoff_limit_per_index => format!(
             "indexed {kind} must set backoffLimitPerIndex (at {at}){}",
@@ -139,19 +187,12 @@ fn backoff_limit_per_index(job: &JobSpec<'_>, settings: &Settings, report: &mut 
             "{kind} backoffLimitPerIndex {v} exceeds the maximum {} (at {at})",
             jobs.max_backoff_limit_per_index.unwrap_or_default(),
         ),
-        Int::Invalid
-            if jobs.max_backoff_limit_per_index.is_some()
-                || jobs.require_backoff_limit_per_index =>
-        {
-            format!("{kind} backoffLimitPerIndex is not an integer (at {at})")
+        Int::Invalid if reads => {
+            return not_an_integer(job, "backoffLimitPerIndex", action, report);
         }
         _ => return,
     };
-    report.add(
-        RuleId::JobBackoffLimit.as_str(),
-        settings.actions.job_backoff_limit,
-        message,
-    );
+    report.add(RuleId::JobBackoffLimit.as_str(), action, message);
 }
 
 /// A `podFailurePolicy` only works with pods that are never restarted in place.
@@ -161,17 +202,21 @@ fn pod_failure_policy(
     pod_policy: Option<RestartPolicy>,
     report: &mut Report,
 ) {
-    let has_failure_policy = job
-        .spec
-        .get("podFailurePolicy")
-        .is_some_and(|v| !v.is_null());
+    let action = settings.actions.job_pod_failure_policy;
+    let has_failure_policy = match shape::object(job.spec, "/podFailurePolicy") {
+        Ok(policy) => policy.is_some(),
+        Err(_) => {
+            let problem = Malformed::new(job.at("podFailurePolicy"), "an object");
+            return report.malformed(&problem, action);
+        }
+    };
     if !has_failure_policy || pod_policy == Some(RestartPolicy::Never) {
         return;
     }
     let found = pod_policy.map_or("not set".to_string(), |p| format!("'{}'", p.as_str()));
     report.add(
         RuleId::JobPodFailurePolicy.as_str(),
-        settings.actions.job_pod_failure_policy,
+        action,
         format!(
             "{} has a podFailurePolicy (at {}), which requires pod restartPolicy Never, but it is {found} (at {}/restartPolicy)",
             job.kind,
@@ -202,9 +247,7 @@ fn bound(
                 bound.max.unwrap_or_default()
             )
         }
-        Int::Invalid if bound.required || bound.max.is_some() => {
-            format!("{field} is not an integer")
-        }
+        Int::Invalid if bound.reads() => return not_an_integer(job, field, action, report),
         _ => return,
     };
     report.add(
@@ -279,7 +322,10 @@ mod tests {
             &job(json!({"backoffLimit": "3"})),
             NEVER,
         );
-        assert!(m[0].contains("not an integer"), "{m:?}");
+        assert_eq!(
+            m,
+            ["malformed: malformed request: /spec/backoffLimit must be an integer"]
+        );
         let lax = settings(json!({"jobs": {"maxBackoffLimit": 6}}));
         assert!(messages(&lax, WorkloadKind::Job, &job(json!({})), NEVER).is_empty());
         assert!(
@@ -414,22 +460,49 @@ mod tests {
             &job(json!({"activeDeadlineSeconds": 1.5})),
             NEVER,
         );
-        assert!(m[0].contains("activeDeadlineSeconds is not an integer"));
+        assert_eq!(
+            m,
+            ["malformed: malformed request: /spec/activeDeadlineSeconds must be an integer"]
+        );
     }
 
     #[test]
-    fn non_job_kinds_and_malformed_specs_are_ignored() {
+    fn non_job_kinds_are_ignored_and_malformed_specs_fail_closed() {
         let s = settings(json!({"jobs": {"maxBackoffLimit": 0}}));
         assert!(messages(&s, WorkloadKind::Deployment, &job(json!({})), NEVER).is_empty());
-        assert!(messages(&s, WorkloadKind::Job, &json!({"spec": "x"}), NEVER).is_empty());
-        assert!(
+        assert_eq!(
+            messages(&s, WorkloadKind::Job, &json!({"spec": "x"}), NEVER),
+            ["malformed: malformed request: /spec must be an object"]
+        );
+        assert_eq!(
             messages(
                 &s,
                 WorkloadKind::CronJob,
                 &json!({"spec": {"jobTemplate": 1}}),
                 NEVER
-            )
-            .is_empty()
+            ),
+            ["malformed: malformed request: /spec/jobTemplate must be an object"]
+        );
+        let pfp =
+            json!({"spec": {"backoffLimit": 0, "podFailurePolicy": "x", "completionMode": 1}});
+        assert_eq!(
+            messages(&s, WorkloadKind::Job, &pfp, NEVER),
+            ["malformed: malformed request: /spec/podFailurePolicy must be an object"]
+        );
+        let per_index = settings(json!({"jobs": {"requireBackoffLimitPerIndex": true}}));
+        assert_eq!(
+            messages(
+                &per_index,
+                WorkloadKind::Job,
+                &job(json!({"completionMode": 1})),
+                NEVER
+            ),
+            ["malformed: malformed request: /spec/completionMode must be a string"]
+        );
+        let off = settings(json!({"actions": {"jobPodFailurePolicy": "off"}}));
+        assert!(
+            messages(&off, WorkloadKind::Job, &pfp, NEVER).is_empty(),
+            "a rule set to off reads nothing"
         );
     }
 }

@@ -8,6 +8,9 @@ pub mod rules;
 pub mod settings;
 pub mod values;
 
+#[cfg(test)]
+mod properties;
+
 use policy_common::{Exemptions, Policy, Report, Request};
 use std::borrow::Cow;
 
@@ -18,6 +21,12 @@ impl Policy for RestartPolicyPolicy {
     type Settings = settings::Settings;
     type Host = ();
     const HOST: &'static () = &();
+
+    /// CREATE and UPDATE, on the object or on `pods/ephemeralcontainers`: no other subresource
+    /// can change a restartPolicy.
+    fn judges(request: &Request<'_>) -> bool {
+        request.is_create_or_update() && evaluate::can_change_restart_policy(request)
+    }
 
     fn exemptions(settings: &settings::Settings) -> Cow<'_, Exemptions> {
         Cow::Borrowed(&settings.exemptions)

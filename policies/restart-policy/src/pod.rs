@@ -3,6 +3,7 @@
 use crate::rules::RuleId;
 use crate::settings::{MissingMode, Settings};
 use crate::values::{Field, RestartPolicy};
+use policy_common::shape::Malformed;
 use policy_common::{Action, PodSpec, Report};
 use serde_json::Value;
 
@@ -23,7 +24,16 @@ pub fn check(
 
     let (value, unset) = match field {
         Field::Valid(v) => (v, false),
-        Field::Unknown(_) | Field::NotAString => {
+        Field::NotAString => {
+            // Read by the pod rules and, in a Job pod, by `job-pod-failure-policy`.
+            let mut readers = action.strictest(settings.actions.missing_restart_policy);
+            if kind.runs_job_pods() {
+                readers = readers.strictest(settings.actions.job_pod_failure_policy);
+            }
+            report.malformed(&Malformed::new(pointer, "a string"), readers);
+            return None;
+        }
+        Field::Unknown(_) => {
             // Values the API itself would refuse are denied whatever the rule's action (unless off).
             let action = if action.is_on() { Action::Deny } else { action };
             let message = field
@@ -149,11 +159,12 @@ mod tests {
             WorkloadKind::Pod,
             &json!({"spec": {"restartPolicy": 1}}),
         );
-        assert!(
-            r.violations()[0]
-                .message
-                .contains("/spec/restartPolicy is not a string")
+        assert_eq!(r.violations()[0].rule, "malformed");
+        assert_eq!(
+            r.violations()[0].message,
+            "malformed request: /spec/restartPolicy must be a string"
         );
+        assert!(r.is_denied(), "missing-restart-policy (deny) reads it too");
         let off = settings(json!({"actions": {"podRestartPolicy": "off"}}));
         let (_, r) = run(
             &off,

@@ -96,6 +96,13 @@ pub struct Actions {
     pub container_restart_rules: Action,
 }
 
+impl Bound {
+    /// Whether the rule has anything to check, and so reads its field.
+    pub fn reads(&self) -> bool {
+        self.required || self.max.is_some()
+    }
+}
+
 impl Settings {
     /// Allowed pod restart policies for `kind` (invalid entries were refused by `validate`).
     pub fn allowed(&self, kind: WorkloadKind) -> PolicySet {
@@ -161,6 +168,30 @@ fn restart_value(path: &str, value: &str) -> Result<RestartPolicy, SettingsError
     })
 }
 
+/// Most entries any list setting takes (README): more would make every request slow.
+pub const MAX_ENTRIES: usize = 1000;
+
+/// A list setting holds at most [`MAX_ENTRIES`] entries, none empty, none twice.
+fn entries_of(path: &str, entries: &[String]) -> Result<(), SettingsError> {
+    if entries.len() > MAX_ENTRIES {
+        return Err(SettingsError(format!(
+            "{path}: at most {MAX_ENTRIES} entries, got {}",
+            entries.len()
+        )));
+    }
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.trim().is_empty() {
+            return Err(SettingsError(format!("{path}[{i}]: must not be empty")));
+        }
+        if let Some(j) = entries[..i].iter().position(|e| e == entry) {
+            return Err(SettingsError(format!(
+                "{path}[{i}]: duplicates {path}[{j}]"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn non_negative(path: &str, value: Option<i64>, min: i64) -> Result<(), SettingsError> {
     match value {
         Some(v) if v < min => Err(SettingsError(format!(
@@ -183,6 +214,7 @@ impl Settings {
                     api.describe()
                 )));
             }
+            entries_of(&format!("allowedByKind.{key}"), list)?;
             for (i, v) in list.iter().enumerate() {
                 let path = format!("allowedByKind.{key}[{i}]");
                 let value = restart_value(&path, v)?;
@@ -227,15 +259,40 @@ impl Settings {
         )?;
 
         let containers = &self.container_restart_policy;
+        entries_of(
+            "containerRestartPolicy.allowedValues",
+            &containers.allowed_values,
+        )?;
+        entries_of(
+            "containerRestartPolicy.sidecarImages",
+            &containers.sidecar_images,
+        )?;
         for (i, v) in containers.allowed_values.iter().enumerate() {
             restart_value(&format!("containerRestartPolicy.allowedValues[{i}]"), v)?;
         }
+        let mut patterns = Vec::with_capacity(containers.sidecar_images.len());
         for (i, pattern) in containers.sidecar_images.iter().enumerate() {
-            ImagePattern::parse(pattern).map_err(|e| {
+            let parsed = ImagePattern::parse(pattern).map_err(|e| {
                 SettingsError(format!("containerRestartPolicy.sidecarImages[{i}]: {e}"))
             })?;
+            if let Some(j) = patterns.iter().position(|p| *p == parsed) {
+                return Err(SettingsError(format!(
+                    "containerRestartPolicy.sidecarImages[{i}]: duplicates containerRestartPolicy.sidecarImages[{j}] after normalisation"
+                )));
+            }
+            patterns.push(parsed);
         }
-        self.exemptions.validate("exemptions")
+        let ex = &self.exemptions;
+        ex.validate("exemptions")?;
+        for (path, list) in [
+            ("exemptions.namespaces", &ex.namespaces),
+            ("exemptions.names", &ex.names),
+            ("exemptions.users", &ex.users),
+            ("exemptions.groups", &ex.groups),
+        ] {
+            entries_of(path, list)?;
+        }
+        Ok(())
     }
 }
 
@@ -360,6 +417,42 @@ mod tests {
             (
                 json!({"exemptions": {"namespaces": [""]}}),
                 "exemptions.namespaces[0]",
+            ),
+            (
+                json!({"exemptions": {"users": ["a", "a"]}}),
+                "exemptions.users[1]: duplicates exemptions.users[0]",
+            ),
+            (
+                json!({"allowedByKind": {"Pod": ["Never", "Never"]}}),
+                "allowedByKind.Pod[1]: duplicates allowedByKind.Pod[0]",
+            ),
+            (
+                json!({"containerRestartPolicy": {"allowedValues": ["Always", "Always"]}}),
+                "containerRestartPolicy.allowedValues[1]: duplicates",
+            ),
+            (
+                json!({"containerRestartPolicy": {"sidecarImages": [""]}}),
+                "containerRestartPolicy.sidecarImages[0]: must not be empty",
+            ),
+            (
+                json!({"containerRestartPolicy": {"sidecarImages": ["istio/proxyv2", "docker.io/istio/proxyv2"]}}),
+                "containerRestartPolicy.sidecarImages[1]: duplicates containerRestartPolicy.sidecarImages[0] after normalisation",
+            ),
+            (
+                json!({"containerRestartPolicy": {"sidecarImages": ["https://ghcr.io/org/envoy"]}}),
+                "containerRestartPolicy.sidecarImages[0]:",
+            ),
+            (
+                json!({"containerRestartPolicy": {"sidecarImages": ["oci://ghcr.io/org/envoy"]}}),
+                "containerRestartPolicy.sidecarImages[0]:",
+            ),
+            (
+                json!({"missingRestartPolicy": "set"}),
+                "missingRestartPolicy: unknown variant `set`, expected one of `apiDefault`, `require`, `mutate`",
+            ),
+            (
+                json!({"containerRestartPolicy": {"sidecarImages": (0..=MAX_ENTRIES).map(|i| format!("ghcr.io/org/s{i}")).collect::<Vec<_>>()}}),
+                "containerRestartPolicy.sidecarImages: at most 1000 entries, got 1001",
             ),
         ] {
             let err = check(settings.clone()).expect_err(&settings.to_string());

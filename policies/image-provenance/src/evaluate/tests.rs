@@ -105,7 +105,7 @@ fn unparsable_references_fail_closed_quoting_them() {
     );
     assert_eq!(
         message(&r),
-        "container 'a': has no image (rule 'image-reference'); container 'b': image is not a string (rule 'image-reference')"
+        "container 'a': has no image (rule 'image-reference'); malformed request: /spec/containers/1/image must be a string"
     );
 }
 
