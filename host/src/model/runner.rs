@@ -221,6 +221,10 @@ fn run_prepared(
             ("guest output", &evaluation.guest_output),
         ],
     ));
+    if !problems.is_empty() && !evaluation.diagnostics.is_empty() {
+        problems.push("host diagnostics:".to_owned());
+        problems.extend(evaluation.diagnostics.iter().map(|l| format!("  | {l}")));
+    }
     if !problems.is_empty() && !evaluation.guest_output.is_empty() {
         problems.push("guest output:".to_owned());
         const SHOWN: usize = 40;
