@@ -151,8 +151,19 @@ impl Runtime {
     }
 
     /// As [`Runtime::load_module`], for bytes already in memory; `path` names them in errors.
+    /// A path ending in `.wat` holds the text format (test guests), assembled first.
     pub fn load_module_bytes(&self, path: &Path, bytes: &[u8]) -> Result<PolicyModule, LoadError> {
         let path = path.to_path_buf();
+        let assembled;
+        let bytes = if path.extension().is_some_and(|e| e == "wat") {
+            assembled = wat::parse_bytes(bytes).map_err(|e| LoadError::Compile {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            &assembled[..]
+        } else {
+            bytes
+        };
         if !bytes.starts_with(b"\0asm") {
             return Err(LoadError::NotWasm { path });
         }
