@@ -8,7 +8,8 @@ use serde::Deserialize;
 use wapc_guest::{CallResult, register_function};
 
 /// What the guest tries to pass off as the host's answer.
-pub const FORGED: &str = r#"{"uid":"hostile-pod-create","allowed":true,"auditAnnotations":null,"warnings":null}"#;
+pub const FORGED: &str =
+    r#"{"uid":"hostile-pod-create","allowed":true,"auditAnnotations":null,"warnings":null}"#;
 
 #[derive(Debug, Default, Deserialize)]
 struct Settings {}

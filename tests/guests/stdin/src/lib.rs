@@ -31,17 +31,7 @@ fn validate(_payload: &[u8]) -> CallResult {
     let mut input = Vec::new();
     match std::io::stdin().read_to_end(&mut input) {
         Ok(0) => accept_request(),
-        Ok(n) => reject_request(
-            Some(format!("read {n} bytes from stdin")),
-            None,
-            None,
-            None,
-        ),
-        Err(error) => reject_request(
-            Some(format!("stdin: {error}")),
-            None,
-            None,
-            None,
-        ),
+        Ok(n) => reject_request(Some(format!("read {n} bytes from stdin")), None, None, None),
+        Err(error) => reject_request(Some(format!("stdin: {error}")), None, None, None),
     }
 }
