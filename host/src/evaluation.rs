@@ -7,11 +7,12 @@ use std::sync::Arc;
 use kwhost_artifact::Metadata;
 use serde_json::json;
 
-use crate::capabilities::{AllowList, CapabilityBackend, CapturedLog, Dispatcher, NoBackend};
+use crate::capabilities::{AllowList, CapabilityBackend, Dispatcher, NoBackend};
 use crate::model::admission_request::NormalisedRequest;
 use crate::model::admission_response::{AdmissionResponse, PolicyMode, post_process};
 use crate::model::document::InputError;
 use crate::model::settings::{Settings, SettingsValidationResponse};
+use crate::runtime::limits::EVALUATION_BOUND_FACTOR;
 use crate::runtime::{
     CapturedOutput, ExecutionLimits, GuestCallError, GuestStdio, PolicyModule, Runtime,
 };
@@ -56,7 +57,9 @@ pub struct PolicyOptions {
     pub allowed_capabilities: AllowList,
     /// Grant the metadata's contextAwareResources (`--allow-context-aware`).
     pub allow_context_aware: bool,
-    /// Collect guest stdout/stderr and `tracing/log` lines instead of printing them.
+    /// Return guest stdout/stderr and `tracing/log` lines (capped) and the host's diagnostics
+    /// in [`Evaluation`] instead of printing them on stderr. Either way a guest never writes
+    /// to the host's stdout.
     pub capture_guest_output: bool,
 }
 
@@ -94,15 +97,22 @@ fn settings_call_failure(error: &GuestCallError) -> String {
     )
 }
 
-/// An evaluation's result plus what the guest printed or logged (when captured).
+/// An evaluation's result plus what the guest printed or logged and the host's diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
     pub outcome: Result<Outcome, InitError>,
-    /// Guest stdout/stderr, then its `tracing/log` lines; empty unless
-    /// `capture_guest_output` is set.
+    /// Guest stdout/stderr, `__console_log` and `tracing/log` lines in the order written, at
+    /// most `CapturedOutput::LIMIT` bytes, then a truncation note when more was written.
     pub guest_output: String,
+    /// What the host knows about a failure and the response does not say (the response is
+    /// the policy-server's): the memory or table limit the guest hit, the deadline that
+    /// interrupted it. Each line starts with `kwhost: `.
+    pub diagnostics: Vec<String>,
 }
 
+/// One evaluation; the guest's output and the host's diagnostics go to stderr unless
+/// `options.capture_guest_output` is set (then they are dropped: use
+/// [`evaluate_capturing`] to read them).
 pub fn evaluate(
     policy: &Policy,
     options: &PolicyOptions,
@@ -110,7 +120,14 @@ pub fn evaluate(
     settings: &Settings,
     request: &NormalisedRequest,
 ) -> Result<Outcome, InitError> {
-    evaluate_capturing(policy, options, backend, settings, request).outcome
+    let evaluation = evaluate_capturing(policy, options, backend, settings, request);
+    if !options.capture_guest_output {
+        eprint!("{}", evaluation.guest_output);
+        for line in &evaluation.diagnostics {
+            eprintln!("{line}");
+        }
+    }
+    evaluation.outcome
 }
 
 pub fn evaluate_capturing(
@@ -124,33 +141,40 @@ pub fn evaluate_capturing(
         (Some(metadata), true) => metadata.context_aware_resources.iter().cloned().collect(),
         _ => Vec::new(),
     };
-    let mut dispatcher = Dispatcher::new(options.allowed_capabilities.clone(), granted, backend);
-    let (stdio, log) = if options.capture_guest_output {
-        let log = CapturedLog::default();
-        dispatcher = dispatcher.with_log_capture(log.clone());
-        (GuestStdio::Capture(CapturedOutput::new()), Some(log))
-    } else {
-        (GuestStdio::Inherit, None)
-    };
+    let output = CapturedOutput::new();
+    let dispatcher = Dispatcher::new(options.allowed_capabilities.clone(), granted, backend)
+        .with_log_capture(output.clone());
+    let stdio = GuestStdio::Capture(output.clone());
+    let mut diagnostics = Vec::new();
     let outcome = run_guest(
         policy,
         options,
         &stdio,
         Arc::new(dispatcher),
-        settings,
-        request,
+        (settings, request),
+        &mut diagnostics,
     );
-    let mut guest_output = match &stdio {
-        GuestStdio::Capture(output) => output.contents(),
-        GuestStdio::Inherit => String::new(),
-    };
-    if let Some(log) = log.as_ref().and_then(|l| l.lock().ok()) {
-        guest_output.push_str(&log);
-    }
     Evaluation {
         outcome,
-        guest_output,
+        guest_output: output.contents(),
+        diagnostics,
     }
+}
+
+/// The host's diagnostics of a failed guest call (see [`Evaluation::diagnostics`]).
+fn diagnose(phase: &str, error: &GuestCallError, limits: &ExecutionLimits) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(hit) = error.limit_hit {
+        lines.push(format!("kwhost: {phase} failed: {hit}"));
+    }
+    if error.interrupted {
+        lines.push(format!(
+            "kwhost: {phase} interrupted: each guest call may run {:?}, the whole evaluation {:?}",
+            limits.timeout,
+            limits.timeout.saturating_mul(EVALUATION_BOUND_FACTOR)
+        ));
+    }
+    lines
 }
 
 fn run_guest(
@@ -158,13 +182,17 @@ fn run_guest(
     options: &PolicyOptions,
     stdio: &GuestStdio,
     dispatcher: Arc<Dispatcher>,
-    settings: &Settings,
-    request: &NormalisedRequest,
+    (settings, request): (&Settings, &NormalisedRequest),
+    diagnostics: &mut Vec<String>,
 ) -> Result<Outcome, InitError> {
+    let limits = &options.limits;
     let mut instance = policy
         .module
         .instantiate(options.limits, stdio, dispatcher)
-        .map_err(|e| InitError(e.message))?;
+        .map_err(|e| {
+            diagnostics.extend(diagnose("initialisation", &e, limits));
+            InitError(e.message)
+        })?;
 
     let settings_json = serde_json::to_vec(settings).expect("settings always serialise");
     let verdict =
@@ -176,10 +204,13 @@ fn run_guest(
                         "cannot deserialize settings validation response: {e}"
                     )),
                 }),
-            Err(error) => SettingsValidationResponse {
-                valid: false,
-                message: Some(settings_call_failure(&error)),
-            },
+            Err(error) => {
+                diagnostics.extend(diagnose("validate_settings", &error, limits));
+                SettingsValidationResponse {
+                    valid: false,
+                    message: Some(settings_call_failure(&error)),
+                }
+            }
         };
     if !verdict.valid {
         return Ok(Outcome::InvalidSettings(
@@ -189,7 +220,11 @@ fn run_guest(
 
     let payload = json!({"request": request.value, "settings": settings});
     let payload = serde_json::to_vec(&payload).expect("a JSON value always serialises");
-    let response = match instance.call("validate", &payload) {
+    let result = instance.call("validate", &payload);
+    if let Err(error) = &result {
+        diagnostics.extend(diagnose("validate", error, limits));
+    }
+    let response = match result {
         Ok(output) => {
             AdmissionResponse::from_guest_output(&request.uid, request.object.as_ref(), &output)
         }
@@ -215,7 +250,7 @@ pub fn protocol_version(policy: &Policy) -> Result<Vec<u8>, InitError> {
         .module
         .instantiate(
             ExecutionLimits::default(),
-            &GuestStdio::Inherit,
+            &GuestStdio::Capture(CapturedOutput::new()),
             Arc::new(dispatcher),
         )
         .map_err(|e| InitError(e.message))?;

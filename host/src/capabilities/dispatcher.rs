@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::allow_list::AllowList;
 use super::backend::CapabilityBackend;
 use super::requests;
-use crate::runtime::{HostCallResult, HostCallback};
+use crate::runtime::{CapturedOutput, HostCallResult, HostCallback};
 use kwhost_artifact::ContextAwareResource;
 
 /// The policy-server's `host_callback` for one evaluation.
@@ -16,12 +16,13 @@ pub struct Dispatcher {
     /// empty otherwise.
     granted_resources: Vec<ContextAwareResource>,
     backend: Arc<dyn CapabilityBackend>,
-    /// `tracing/log` lines go here instead of stderr when set.
+    /// `tracing/log` lines go here (capped with the guest's stdout and stderr); without it
+    /// they are dropped, never printed unbounded.
     log_capture: Option<CapturedLog>,
 }
 
-/// Guest log lines collected during one evaluation.
-pub type CapturedLog = Arc<std::sync::Mutex<String>>;
+/// Guest log lines collected during one evaluation: the evaluation's capped guest output.
+pub type CapturedLog = CapturedOutput;
 
 impl Dispatcher {
     pub fn new(
@@ -37,7 +38,7 @@ impl Dispatcher {
         }
     }
 
-    /// Collects `tracing/log` lines into `capture` instead of printing them.
+    /// Collects `tracing/log` lines into `capture`.
     pub fn with_log_capture(mut self, capture: CapturedLog) -> Self {
         self.log_capture = Some(capture);
         self
@@ -65,14 +66,8 @@ impl HostCallback for Dispatcher {
             return match operation {
                 "log" => {
                     let line = format_guest_event(payload)?;
-                    match &self.log_capture {
-                        Some(capture) => {
-                            if let Ok(mut log) = capture.lock() {
-                                log.push_str(&line);
-                                log.push('\n');
-                            }
-                        }
-                        None => eprintln!("{line}"),
+                    if let Some(capture) = &self.log_capture {
+                        capture.write_line(&line);
                     }
                     Ok(Vec::new())
                 }

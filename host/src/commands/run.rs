@@ -4,7 +4,6 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::{CommandError, new_runtime};
 use crate::capabilities::{AllowList, CapabilityBackend, NoBackend, ReplayBackend, World};
@@ -13,6 +12,7 @@ use crate::model::admission_response::PolicyMode;
 use crate::model::document::{InputError, parse_json_or_yaml, read_document};
 use crate::model::{admission_request, settings};
 use crate::runtime::ExecutionLimits;
+use crate::runtime::limits::{checked_memory, checked_timeout};
 
 fn read_request(path: &Path) -> Result<serde_json::Value, InputError> {
     if path == Path::new("-") {
@@ -52,16 +52,15 @@ fn backend(args: &RunArgs) -> Result<Arc<dyn CapabilityBackend>, InputError> {
 }
 
 fn options(args: &RunArgs) -> Result<PolicyOptions, InputError> {
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(InputError::new(
-            "--timeout must be a positive number of seconds",
-        ));
-    }
+    let timeout =
+        checked_timeout(args.timeout).map_err(|e| InputError::new(format!("--timeout: {e}")))?;
+    let memory_bytes = checked_memory(args.memory_limit)
+        .map_err(|e| InputError::new(format!("--memory-limit: {e}")))?;
     Ok(PolicyOptions {
         mode: args.mode,
         limits: ExecutionLimits {
-            timeout: Duration::from_secs_f64(args.timeout),
-            memory_bytes: args.memory_limit.saturating_mul(1024 * 1024),
+            timeout,
+            memory_bytes,
         },
         // `--allowed-host-capabilities ''` (or no value) denies everything, as an empty list.
         allowed_capabilities: AllowList::parse(
@@ -104,12 +103,13 @@ pub struct RunArgs {
     pub allowed_host_capabilities: Vec<String>,
     #[arg(long, value_enum, default_value_t = PolicyMode::Protect)]
     pub mode: PolicyMode,
-    /// Epoch deadline for each guest call, in seconds.
+    /// Deadline of each guest call, in seconds (above 0, at most 300); the whole evaluation
+    /// ends at twice this.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     pub timeout: f64,
-    /// Memory cap per instance, in MiB.
+    /// Memory cap per instance, in MiB (1 to 4096).
     #[arg(long, value_name = "MIB", default_value_t = 64)]
-    pub memory_limit: usize,
+    pub memory_limit: u64,
 }
 
 pub fn execute(args: RunArgs) -> Result<ExitCode, CommandError> {

@@ -79,7 +79,8 @@ pub fn normalise(document: Value, origin: &str) -> Result<NormalisedRequest, Inp
     };
     let parsed: AdmissionRequest = serde_json::from_value(request).map_err(|e| {
         InputError::new(format!(
-            "cannot build AdmissionRequest object from {origin}: {e}"
+            "cannot build AdmissionRequest object from {origin}: {}",
+            redact_quoted_values(&e.to_string())
         ))
     })?;
     let value = serde_json::to_value(&parsed)
@@ -89,6 +90,37 @@ pub fn normalise(document: Value, origin: &str) -> Result<NormalisedRequest, Inp
         object: parsed.object,
         value: sort_keys(value),
     })
+}
+
+/// A serde message with every value it quotes (`"..."` or `` `...` ``, the request's values)
+/// passed through `policy_common::redact::value`: URL user info dropped, credential shapes
+/// masked, long values cut.
+fn redact_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '"' && c != '`' {
+            continue;
+        }
+        let mut quoted = String::new();
+        let mut closed = false;
+        while let Some(q) = chars.next() {
+            if q == c {
+                closed = true;
+                break;
+            }
+            quoted.push(q);
+            if c == '"' && q == '\\' {
+                quoted.extend(chars.next());
+            }
+        }
+        out.push_str(&policy_common::redact::value(&quoted));
+        if closed {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -130,6 +162,38 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "cannot build AdmissionRequest object from fixtures/pod.json: missing field `userInfo`"
+        );
+    }
+
+    #[test]
+    fn values_quoted_in_errors_are_redacted() {
+        let token = "ghp_R2d2C3poR2d2C3poR2d2C3poR2d2C3po1234";
+        let mut request = bare();
+        request["uid"] = json!(7);
+        request["operation"] = json!(1);
+        request["kind"]["kind"] = json!(false);
+        request["name"] = json!(["x"]);
+        request["userInfo"]["username"] = json!(["https://admin:hunter2@example.com", token]);
+        let error = normalise(request.clone(), "x").unwrap_err().to_string();
+        assert!(error.starts_with("cannot build AdmissionRequest object from x: "));
+        request["uid"] = json!(token);
+        request["kind"] = json!(format!("https://admin:hunter2@example.com/{token}"));
+        let error = normalise(request, "x").unwrap_err().to_string();
+        assert!(
+            !error.contains("hunter2") && !error.contains("R2d2C3po"),
+            "{error}"
+        );
+        assert!(error.contains("https://…@example."), "{error}");
+        assert_eq!(
+            redact_quoted_values(&format!(r#"invalid type: string "{token}", expected u8"#)),
+            format!(
+                r#"invalid type: string "{}", expected u8"#,
+                policy_common::redact::value(token)
+            )
+        );
+        assert_eq!(
+            redact_quoted_values(r#"a "q\"uote" and `tick` and "unclosed"#),
+            r#"a "q\"uote" and `tick` and "unclosed"#
         );
     }
 

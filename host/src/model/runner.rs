@@ -221,6 +221,10 @@ fn run_prepared(
             ("guest output", &evaluation.guest_output),
         ],
     ));
+    if !problems.is_empty() && !evaluation.diagnostics.is_empty() {
+        problems.push("host diagnostics:".to_owned());
+        problems.extend(evaluation.diagnostics.iter().map(|l| format!("  | {l}")));
+    }
     if !problems.is_empty() && !evaluation.guest_output.is_empty() {
         problems.push("guest output:".to_owned());
         const SHOWN: usize = 40;
@@ -237,7 +241,11 @@ fn run_case(suite: &Suite, case: &Case, policy: &Result<Policy, InputError>) -> 
     let started = Instant::now();
     let (problems, unusable, verdict, outcome) = match (&case.prepared, policy) {
         (Err(error), _) => {
-            let problems = expect_host_error(&case.expect, &error.message);
+            let mut problems = expect_host_error(&case.expect, &error.message);
+            problems.extend(scan_for_secrets(
+                &suite.planted_secrets,
+                &[("host error", &error.message)],
+            ));
             let unusable = error.unusable && !problems.is_empty();
             let outcome = serde_json::json!({ "hostError": error.message });
             (problems, unusable, Verdict::HostError, outcome)

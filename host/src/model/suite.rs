@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,6 +14,7 @@ use super::settings::{self, Settings};
 use crate::capabilities::{AllowList, World};
 use crate::evaluation::{CLI_POLICY_ID, PolicyOptions};
 use crate::runtime::ExecutionLimits;
+use crate::runtime::limits::{checked_memory, checked_timeout};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -38,7 +38,7 @@ struct SuiteFile {
     #[serde(default)]
     timeout_seconds: Option<f64>,
     #[serde(default, rename = "memoryLimitMiB")]
-    memory_limit_mib: Option<usize>,
+    memory_limit_mib: Option<u64>,
     #[serde(default, alias = "hostCapabilities")]
     allowed_host_capabilities: Option<Vec<String>>,
     #[serde(default)]
@@ -197,16 +197,18 @@ impl Suite {
                 module.display()
             )));
         }
+        let defaults = ExecutionLimits::default();
         let limits = ExecutionLimits {
-            timeout: file
-                .timeout_seconds
-                .filter(|s| s.is_finite() && *s > 0.0)
-                .map_or(ExecutionLimits::default().timeout, Duration::from_secs_f64),
-            memory_bytes: file
-                .memory_limit_mib
-                .map_or(ExecutionLimits::default().memory_bytes, |mib| {
-                    mib * 1024 * 1024
-                }),
+            timeout: match file.timeout_seconds {
+                Some(secs) => checked_timeout(secs)
+                    .map_err(|e| InputError::new(format!("suite {origin}: timeoutSeconds: {e}")))?,
+                None => defaults.timeout,
+            },
+            memory_bytes: match file.memory_limit_mib {
+                Some(mib) => checked_memory(mib)
+                    .map_err(|e| InputError::new(format!("suite {origin}: memoryLimitMiB: {e}")))?,
+                None => defaults.memory_bytes,
+            },
         };
         let allowed_capabilities = match &file.allowed_host_capabilities {
             Some(patterns) => AllowList::parse(patterns)

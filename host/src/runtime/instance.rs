@@ -1,75 +1,35 @@
 //! Loading policies (`PolicyModule`, one `InstancePre` each) and running guest calls
 //! in fresh, resource-capped instances (`GuestInstance`).
 
+use kwhost_artifact::METADATA_SECTION;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use kwhost_artifact::METADATA_SECTION;
-use wasmtime::{
-    Engine, ExternType, InstancePre, Linker, Module, Store, StoreLimitsBuilder, Trap, TypedFunc,
-    ValType,
-};
+use wasmtime::{Engine, ExternType, InstancePre, Linker, Module, Store, Trap, TypedFunc, ValType};
 use wasmtime_wasi::WasiCtxBuilder;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::cache::ModuleCache;
 use super::engine::deadline_ticks;
+use super::limits::{ExecutionLimits, GuestLimiter, LimitHit};
+use super::output::CapturedOutput;
 use super::wapc::{self, HostCallback, StoreData, WapcState};
+use super::wasi_deadline::{self, GuestClock};
 
 /// The literal text wasmtime-provider stores as guest error when the epoch deadline is hit.
 pub const DEADLINE_EXCEEDED: &str = "guest code interrupted, execution deadline exceeded";
 
-/// Per-instance resource caps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExecutionLimits {
-    /// Epoch deadline for `_start`, `wapc_init` and each guest call (policy-server: 2 s).
-    pub timeout: Duration,
-    /// Maximum linear memory of the instance, in bytes.
-    pub memory_bytes: usize,
-}
-
-impl Default for ExecutionLimits {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(2),
-            memory_bytes: 64 * 1024 * 1024,
-        }
-    }
-}
-
-/// Where a guest's WASI stdout and stderr go.
+/// Where a guest's WASI stdout and stderr (and its `__console_log` lines) go. Either way they
+/// are captured into a [`CapturedOutput`] of at most [`CapturedOutput::LIMIT`] bytes per
+/// evaluation: a guest never writes to the host's stdout, and its stdin is closed.
 #[derive(Clone, Default)]
 pub enum GuestStdio {
-    /// The host's own stdio, as kwctl (`println!` in a policy reaches the terminal).
+    /// Captured, then copied to the host's stderr when the instance is dropped (what
+    /// `kwhost run` shows, as kwctl shows a policy's `println!` on the terminal).
     #[default]
     Inherit,
-    /// Both streams into one in-memory buffer (suites scan and show it).
+    /// Captured into this buffer (suites scan and show it).
     Capture(CapturedOutput),
-}
-
-/// A bounded in-memory stdout/stderr shared with the guest.
-#[derive(Clone)]
-pub struct CapturedOutput(MemoryOutputPipe);
-
-impl CapturedOutput {
-    /// Writes past this many bytes fail inside the guest instead of growing the host.
-    const CAPACITY: usize = 1024 * 1024;
-
-    pub fn new() -> Self {
-        Self(MemoryOutputPipe::new(Self::CAPACITY))
-    }
-
-    /// Everything written so far (lossy UTF-8).
-    pub fn contents(&self) -> String {
-        String::from_utf8_lossy(&self.0.contents()).into_owned()
-    }
-}
-
-impl Default for CapturedOutput {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 /// Why a module cannot be used as a waPC policy. All are "unusable input" (exit 2).
@@ -109,6 +69,9 @@ pub struct GuestCallError {
     pub message: String,
     /// The epoch deadline interrupted the guest.
     pub interrupted: bool,
+    /// The first growth of memory or of a table that the limits refused during the
+    /// evaluation, if any: host diagnostics name it (the response does not, as upstream's).
+    pub limit_hit: Option<LimitHit>,
 }
 
 impl GuestCallError {
@@ -116,6 +79,7 @@ impl GuestCallError {
         Self {
             message: message.into(),
             interrupted: false,
+            limit_hit: None,
         }
     }
 
@@ -123,6 +87,7 @@ impl GuestCallError {
         Self {
             message: DEADLINE_EXCEEDED.to_owned(),
             interrupted: true,
+            limit_hit: None,
         }
     }
 
@@ -163,6 +128,7 @@ impl Runtime {
         let linker_error = |reason| RuntimeError::Linker { reason };
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |data: &mut StoreData| &mut data.wasi)
             .map_err(linker_error)?;
+        wasi_deadline::add_to_linker(&mut linker).map_err(linker_error)?;
         wapc::add_to_linker(&mut linker).map_err(linker_error)?;
         Ok(Self {
             engine,
@@ -185,8 +151,19 @@ impl Runtime {
     }
 
     /// As [`Runtime::load_module`], for bytes already in memory; `path` names them in errors.
+    /// A path ending in `.wat` holds the text format (test guests), assembled first.
     pub fn load_module_bytes(&self, path: &Path, bytes: &[u8]) -> Result<PolicyModule, LoadError> {
         let path = path.to_path_buf();
+        let assembled;
+        let bytes = if path.extension().is_some_and(|e| e == "wat") {
+            assembled = wat::parse_bytes(bytes).map_err(|e| LoadError::Compile {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            &assembled[..]
+        } else {
+            bytes
+        };
         if !bytes.starts_with(b"\0asm") {
             return Err(LoadError::NotWasm { path });
         }
@@ -281,7 +258,35 @@ impl PolicyModule {
 pub struct GuestInstance {
     store: Store<StoreData>,
     guest_call: TypedFunc<(i32, i32), i32>,
-    deadline: u64,
+    /// The deadline of each call.
+    timeout: Duration,
+    /// The bound on the whole evaluation ([`ExecutionLimits::evaluation_deadline`]).
+    evaluation_deadline: Instant,
+    /// `GuestStdio::Inherit`: copy the captured output to stderr when dropped.
+    forward_output: bool,
+}
+
+/// Arms the deadline of the next guest call: the per-call timeout, or what is left of the
+/// evaluation's bound when that is shorter. `Err` when nothing is left.
+fn arm_deadline(
+    store: &mut Store<StoreData>,
+    timeout: Duration,
+    evaluation_deadline: Instant,
+) -> Result<(), GuestCallError> {
+    let now = Instant::now();
+    let budget = timeout.min(evaluation_deadline.saturating_duration_since(now));
+    if budget.is_zero() {
+        return Err(GuestCallError::interrupted());
+    }
+    store.set_epoch_deadline(deadline_ticks(budget));
+    store.data_mut().call_deadline = now + budget;
+    Ok(())
+}
+
+/// The guest error of a failed call, with the limit the guest hit, if any.
+fn call_error(store: &Store<StoreData>, mut error: GuestCallError) -> GuestCallError {
+    error.limit_hit = store.data().limiter.hit();
+    error
 }
 
 impl GuestInstance {
@@ -292,42 +297,52 @@ impl GuestInstance {
         callback: Arc<dyn HostCallback>,
     ) -> Result<Self, GuestCallError> {
         let engine = module.pre.module().engine();
-        // kwctl's WasiParams::default(): stdio inherited, no args, env or preopens.
-        let mut wasi = WasiCtxBuilder::new();
-        match stdio {
-            GuestStdio::Inherit => wasi.inherit_stdio(),
-            GuestStdio::Capture(output) => wasi.stdout(output.0.clone()).stderr(output.0.clone()),
+        let clock_origin = Instant::now();
+        let evaluation_deadline = limits.evaluation_deadline(clock_origin);
+        let (output, forward_output) = match stdio {
+            GuestStdio::Inherit => (CapturedOutput::new(), true),
+            GuestStdio::Capture(output) => (output.clone(), false),
         };
+        // No arguments, environment or preopens (kwctl's WasiParams::default()); stdin left
+        // closed (WasiCtxBuilder's default: end of file at once); stdout and stderr captured.
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(output.clone())
+            .stderr(output.clone())
+            .monotonic_clock(GuestClock(clock_origin));
         let data = StoreData {
             wasi: wasi.build_p1(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(limits.memory_bytes)
-                .build(),
+            limiter: GuestLimiter::new(&limits),
             wapc: WapcState::default(),
             callback,
+            output,
+            clock_origin,
+            call_deadline: clock_origin,
         };
         let mut store = Store::new(engine, data);
-        store.limiter(|data| &mut data.limits);
+        store.limiter(|data| &mut data.limiter);
         store.epoch_deadline_trap();
-        let deadline = deadline_ticks(limits.timeout);
-        store.set_epoch_deadline(deadline);
-        let instance = module
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| GuestCallError::from_wasmtime(&e))?;
+        let timeout = limits.timeout;
+        let failed = |store: &Store<StoreData>, error: &wasmtime::Error| {
+            call_error(store, GuestCallError::from_wasmtime(error))
+        };
+        arm_deadline(&mut store, timeout, evaluation_deadline)?;
+        let instance = match module.pre.instantiate(&mut store) {
+            Ok(instance) => instance,
+            Err(error) => return Err(failed(&store, &error)),
+        };
         // REQUIRED_STARTS = ["_start", "wapc_init"], each optional.
         for start in ["_start", "wapc_init"] {
             let Ok(func) = instance.get_typed_func::<(), ()>(&mut store, start) else {
                 continue;
             };
-            store.set_epoch_deadline(deadline);
+            arm_deadline(&mut store, timeout, evaluation_deadline)?;
             if let Err(error) = func.call(&mut store, ()) {
                 let clean_exit = error
                     .downcast_ref::<wasmtime_wasi::I32Exit>()
                     .or_else(|| error.root_cause().downcast_ref::<wasmtime_wasi::I32Exit>())
                     .is_some_and(|exit| exit.0 == 0);
                 if !clean_exit {
-                    return Err(GuestCallError::from_wasmtime(&error));
+                    return Err(failed(&store, &error));
                 }
             }
         }
@@ -337,8 +352,15 @@ impl GuestInstance {
         Ok(Self {
             store,
             guest_call,
-            deadline,
+            timeout,
+            evaluation_deadline,
+            forward_output,
         })
+    }
+
+    /// The first growth the limits refused so far, if any.
+    pub fn limit_hit(&self) -> Option<LimitHit> {
+        self.store.data().limiter.hit()
     }
 
     /// One waPC call (docs/protocol.md §1.3): `Ok(response bytes)` or the guest error.
@@ -354,10 +376,10 @@ impl GuestInstance {
             .data_mut()
             .wapc
             .begin_invocation(operation, payload);
-        self.store.set_epoch_deadline(self.deadline);
+        arm_deadline(&mut self.store, self.timeout, self.evaluation_deadline)?;
         let result = self.guest_call.call(&mut self.store, (op_len, payload_len));
         let state = &mut self.store.data_mut().wapc;
-        match result {
+        let outcome = match result {
             Ok(1) => match (state.guest_response.take(), state.guest_error.take()) {
                 (Some(response), _) => Ok(response),
                 (None, Some(error)) => Err(GuestCallError::failure(error)),
@@ -372,6 +394,18 @@ impl GuestInstance {
                     .unwrap_or_else(|| "No error message set for call failure".to_owned()),
             )),
             Err(error) => Err(GuestCallError::from_wasmtime(&error)),
+        };
+        outcome.map_err(|error| call_error(&self.store, error))
+    }
+}
+
+impl Drop for GuestInstance {
+    fn drop(&mut self) {
+        if self.forward_output {
+            let text = self.store.data().output.contents();
+            if !text.is_empty() {
+                eprint!("{text}");
+            }
         }
     }
 }

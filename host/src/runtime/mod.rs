@@ -6,12 +6,17 @@
 mod cache;
 mod engine;
 mod instance;
+pub mod limits;
+mod output;
 mod wapc;
+mod wasi_deadline;
 
 pub use cache::{ModuleCache, default_cache_dir};
 pub use engine::{EPOCH_TICK, new_engine};
 pub use instance::{
-    CapturedOutput, DEADLINE_EXCEEDED, ExecutionLimits, GuestCallError, GuestInstance, GuestStdio,
-    LoadError, NotWapc, PolicyModule, Runtime, RuntimeError,
+    DEADLINE_EXCEEDED, GuestCallError, GuestInstance, GuestStdio, LoadError, NotWapc, PolicyModule,
+    Runtime, RuntimeError,
 };
+pub use limits::{ExecutionLimits, LimitError, LimitHit};
+pub use output::{CapturedOutput, truncation_note};
 pub use wapc::{HostCallResult, HostCallback, WapcState};

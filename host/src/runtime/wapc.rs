@@ -1,9 +1,13 @@
 //! The nine `wapc` host imports (docs/protocol.md §1.2) and the per-store waPC state.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use wasmtime::{Caller, Extern, Linker, Memory, StoreLimits};
+use wasmtime::{Caller, Extern, Linker, Memory};
 use wasmtime_wasi::p1::WasiP1Ctx;
+
+use super::limits::GuestLimiter;
+use super::output::CapturedOutput;
 
 /// The answer to one `__host_call`, or a step towards it. `Err` is deliberately a plain
 /// string, not a typed error: it is exactly the text the guest reads back through
@@ -46,9 +50,15 @@ impl WapcState {
 /// Everything a guest's `Store` owns.
 pub struct StoreData {
     pub wasi: WasiP1Ctx,
-    pub limits: StoreLimits,
+    pub limiter: GuestLimiter,
     pub wapc: WapcState,
     pub callback: Arc<dyn HostCallback>,
+    /// Stdout, stderr and `__console_log` lines of the guest, capped.
+    pub output: CapturedOutput,
+    /// Time zero of the guest's monotonic clock.
+    pub clock_origin: Instant,
+    /// When the current guest call must end: blocking WASI calls end here too.
+    pub call_deadline: Instant,
 }
 
 type WapcCaller<'a> = Caller<'a, StoreData>;
@@ -189,7 +199,10 @@ pub fn add_to_linker(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
         "__console_log",
         |mut caller: WapcCaller<'_>, ptr: i32, len: i32| {
             let message = read_string(&mut caller, ptr, len)?;
-            eprintln!("Guest module: {message}");
+            caller
+                .data()
+                .output
+                .write_line(&format!("Guest module: {message}"));
             Ok(())
         },
     )?;
