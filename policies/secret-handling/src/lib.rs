@@ -10,6 +10,7 @@ mod pull_secrets;
 mod references;
 pub mod rules;
 mod secrets;
+mod shapes;
 pub mod settings;
 mod tokens;
 mod volumes;

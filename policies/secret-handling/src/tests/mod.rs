@@ -3,3 +3,4 @@
 mod objects;
 mod support;
 mod workloads;
+mod hostile;
