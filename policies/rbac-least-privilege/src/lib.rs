@@ -41,3 +41,6 @@ impl Policy for RbacLeastPrivilegePolicy {
 }
 
 policy_common::export_policy!(RbacLeastPrivilegePolicy);
+
+#[cfg(test)]
+mod hostile_tests;

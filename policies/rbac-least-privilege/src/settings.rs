@@ -127,14 +127,8 @@ impl NameExemptions {
     }
 
     fn validate(&self, field: &str) -> Result<(), SettingsError> {
-        for (list, entries) in [("names", &self.names), ("prefixes", &self.prefixes)] {
-            if let Some(i) = entries.iter().position(|e| e.trim().is_empty()) {
-                return Err(SettingsError(format!(
-                    "{field}.{list}[{i}]: must not be empty"
-                )));
-            }
-        }
-        Ok(())
+        names(&format!("{field}.names"), &self.names)?;
+        names(&format!("{field}.prefixes"), &self.prefixes)
     }
 }
 
@@ -172,6 +166,37 @@ impl Settings {
     }
 }
 
+/// Most entries any list of these settings may hold (documented in the README): longer lists
+/// are refused, so that no accepted settings make every request slow or fail.
+pub const MAX_ENTRIES: usize = 1000;
+
+/// At most [`MAX_ENTRIES`] entries.
+pub(crate) fn capped(path: &str, len: usize) -> Result<(), SettingsError> {
+    if len > MAX_ENTRIES {
+        return Err(SettingsError(format!(
+            "{path}: at most {MAX_ENTRIES} entries, got {len}"
+        )));
+    }
+    Ok(())
+}
+
+/// A list of names or patterns: capped, none empty, none twice.
+pub(crate) fn names(path: &str, list: &[String]) -> Result<(), SettingsError> {
+    capped(path, list.len())?;
+    for (i, e) in list.iter().enumerate() {
+        if e.trim().is_empty() {
+            return Err(SettingsError(format!("{path}[{i}]: must not be empty")));
+        }
+        if list[..i].contains(e) {
+            return Err(SettingsError(format!("{path}[{i}]: duplicate entry")));
+        }
+    }
+    Ok(())
+}
+
+/// The subject kinds of RBAC.
+const SUBJECT_KINDS: [&str; 3] = ["User", "Group", "ServiceAccount"];
+
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
     #[inline]
@@ -186,6 +211,7 @@ impl Settings {
                 &self.additional_sensitive_permissions,
             ),
         ] {
+            capped(field, list.len())?;
             for (i, p) in list.iter().enumerate() {
                 p.validate(&format!("{field}[{i}]"))?;
             }
@@ -208,22 +234,45 @@ impl Settings {
                 &self.service_account_change_groups,
             ),
             ("podConnectNamespaces", &self.pod_connect_namespaces),
+            ("podConnectSubresources", &self.pod_connect_subresources),
         ] {
-            if let Some(i) = list.iter().position(|e| e.trim().is_empty()) {
-                return Err(SettingsError(format!("{field}[{i}]: must not be empty")));
-            }
+            names(field, list)?;
         }
+        capped(
+            "roleRefAllowedSubjects",
+            self.role_ref_allowed_subjects.len(),
+        )?;
         for (i, s) in self.role_ref_allowed_subjects.iter().enumerate() {
             if s.kind.is_none() && s.name.is_none() && s.namespace.is_none() {
                 return Err(SettingsError(format!(
                     "roleRefAllowedSubjects[{i}]: give at least one of kind, name, namespace"
                 )));
             }
+            if let Some(kind) = &s.kind
+                && !SUBJECT_KINDS.contains(&kind.as_str())
+            {
+                return Err(SettingsError(format!(
+                    "roleRefAllowedSubjects[{i}].kind: must be one of {}",
+                    SUBJECT_KINDS.join(", ")
+                )));
+            }
+            for (field, value) in [("name", &s.name), ("namespace", &s.namespace)] {
+                if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
+                    return Err(SettingsError(format!(
+                        "roleRefAllowedSubjects[{i}].{field}: must not be empty"
+                    )));
+                }
+            }
+            if self.role_ref_allowed_subjects[..i].contains(s) {
+                return Err(SettingsError(format!(
+                    "roleRefAllowedSubjects[{i}]: duplicate entry"
+                )));
+            }
         }
         for (i, s) in self.pod_connect_subresources.iter().enumerate() {
             if !matches!(s.as_str(), "exec" | "attach" | "portforward") {
                 return Err(SettingsError(format!(
-                    "podConnectSubresources[{i}]: must be exec, attach or portforward"
+                    "podConnectSubresources[{i}]: must be one of exec, attach, portforward"
                 )));
             }
         }
@@ -289,6 +338,30 @@ mod tests {
                 "deniedRoleRefs",
             ),
             (json!({"unknown": 1}), "unknown field"),
+            (
+                json!({"roleRefAllowedSubjects": [{"kind": "Robot"}]}),
+                "roleRefAllowedSubjects[0].kind: must be one of User, Group, ServiceAccount",
+            ),
+            (
+                json!({"roleExemptions": {"names": ["a", "a"]}}),
+                "roleExemptions.names[1]: duplicate entry",
+            ),
+            (
+                json!({"deniedRoleRefs": {"roleBindings": ["x", "x"]}}),
+                "deniedRoleRefs.roleBindings[1]: duplicate entry",
+            ),
+            (
+                json!({"sensitivePermissions": vec![json!({"description": "d", "apiGroups": [""], "resources": ["a"], "verbs": ["get"]}); 50_000]}),
+                "sensitivePermissions: at most 1000 entries, got 50000",
+            ),
+            (
+                json!({"additionalSensitivePermissions": [{"description": "d", "apiGroups": [""], "resources": ["a", "a"], "verbs": ["get"]}]}),
+                "additionalSensitivePermissions[0].resources[1]: duplicate entry",
+            ),
+            (
+                json!({"missingRole": 1}),
+                "missingRole: invalid type: integer `1`, expected one of deny, warn or off",
+            ),
         ] {
             let err = check(v).unwrap_err();
             assert!(err.starts_with(path) || err.contains(path), "{err}");

@@ -7,10 +7,10 @@ use crate::pod_ctx::{PodCtx, describe};
 use crate::rules::RuleId;
 use crate::settings::Plaintext;
 use policy_common::Report;
-use policy_common::json::escape_token;
-use policy_common::shape::{self, Malformed};
-use policy_common::redact::value as redacted;
 use policy_common::glob::glob_match;
+use policy_common::json::escape_token;
+use policy_common::redact::value as redacted;
+use policy_common::shape::{self, Malformed};
 use regex_lite::Regex;
 use serde_json::Value;
 

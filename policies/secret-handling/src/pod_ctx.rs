@@ -11,7 +11,6 @@ pub fn describe(c: &Container<'_>) -> String {
     )
 }
 
-
 /// The PodSpec under review.
 pub struct PodCtx<'a> {
     pub spec: PodSpec<'a>,

@@ -41,7 +41,11 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
             report.add(
                 RuleId::ImagePullSecrets.as_str(),
                 rule.action,
-                format!("{}: image from private registry '{}' but the pod has no imagePullSecrets", describe(&c), policy_common::redact::value(registry)),
+                format!(
+                    "{}: image from private registry '{}' but the pod has no imagePullSecrets",
+                    describe(&c),
+                    policy_common::redact::value(registry)
+                ),
             );
         }
     }

@@ -5,9 +5,9 @@ use crate::pod_ctx::{PodCtx, describe};
 use crate::rules::RuleId;
 use crate::settings::Settings;
 use policy_common::Report;
-use policy_common::redact::value as redacted;
 use policy_common::glob::glob_match;
 use policy_common::json::str_at;
+use policy_common::redact::value as redacted;
 use serde_json::Value;
 
 fn allowed(list: &[String], name: &str) -> bool {
@@ -23,7 +23,10 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
             report.add(
                 RuleId::SecretReference.as_str(),
                 refs.action,
-                format!("{place} references Secret '{}', which is not in references.allowedSecrets", redacted(secret)),
+                format!(
+                    "{place} references Secret '{}', which is not in references.allowedSecrets",
+                    redacted(secret)
+                ),
             );
         }
     };
@@ -52,7 +55,10 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
                 report.add(
                     RuleId::SecretEnvFrom.as_str(),
                     env.env_from,
-                    format!("{place} loads Secret '{}' as environment; mount it as a volume instead", redacted(secret)),
+                    format!(
+                        "{place} loads Secret '{}' as environment; mount it as a volume instead",
+                        redacted(secret)
+                    ),
                 );
             }
             reference(report, place, secret);

@@ -5,8 +5,8 @@ use crate::detect::decode_base64;
 use crate::rules::RuleId;
 use crate::settings::{RequiredKey, Secrets};
 use policy_common::Report;
-use policy_common::redact::value as redacted;
 use policy_common::glob::host_match;
+use policy_common::redact::value as redacted;
 use serde_json::Value;
 
 pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {

@@ -108,7 +108,10 @@ pub fn check_pod(ctx: &PodCtx<'_>, s: &Settings, report: &mut Report) {
                 (env, within(&p, shape::object(e, "/valueFrom").map(drop))),
                 (
                     secret_ref,
-                    within(&p, shape::string(e, "/valueFrom/secretKeyRef/name").map(drop)),
+                    within(
+                        &p,
+                        shape::string(e, "/valueFrom/secretKeyRef/name").map(drop),
+                    ),
                 ),
             ];
             for (action, result) in checks {
@@ -128,7 +131,10 @@ pub fn check_pod(ctx: &PodCtx<'_>, s: &Settings, report: &mut Report) {
             read(
                 report,
                 plain,
-                within(&c.pointer(), shape::string_list(c.value, &pointer).map(drop)),
+                within(
+                    &c.pointer(),
+                    shape::string_list(c.value, &pointer).map(drop),
+                ),
             );
         }
         for (k, m) in list(report, "volumeMounts", mounts).iter().enumerate() {
@@ -145,7 +151,13 @@ pub fn check_pod(ctx: &PodCtx<'_>, s: &Settings, report: &mut Report) {
     }
     let spec = ctx.spec.spec;
     let field = |f: &str| ctx.spec.field_pointer(f);
-    let volumes = strictest(&[s.references.secret_volumes, refs, v.mode, v.read_only, v.sub_path]);
+    let volumes = strictest(&[
+        s.references.secret_volumes,
+        refs,
+        v.mode,
+        v.read_only,
+        v.sub_path,
+    ]);
     let items = read(
         report,
         volumes,
@@ -158,7 +170,10 @@ pub fn check_pod(ctx: &PodCtx<'_>, s: &Settings, report: &mut Report) {
     let pulls = read(
         report,
         strictest(&[refs, pull]),
-        within(ctx.spec.pointer, shape::object_list(spec, "/imagePullSecrets")),
+        within(
+            ctx.spec.pointer,
+            shape::object_list(spec, "/imagePullSecrets"),
+        ),
     )
     .unwrap_or(&[]);
     for (i, p) in pulls.iter().enumerate() {

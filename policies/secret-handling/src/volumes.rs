@@ -49,7 +49,8 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Volumes, report: &mut Report) {
         }
     };
     for (i, vol) in ctx.spec.volumes() {
-        let vname = policy_common::redact::value(vol.get("name").and_then(Value::as_str).unwrap_or(""));
+        let vname =
+            policy_common::redact::value(vol.get("name").and_then(Value::as_str).unwrap_or(""));
         let place = format!("volume '{vname}' (volumes[{i}])");
         let items_of =
             |source: &Value,

@@ -82,9 +82,15 @@ fn wrong_types_in_container_fields_are_denied() {
     for (container, path) in [
         (json!({"name": "a", "args": "--password=x"}), "/args"),
         (json!({"name": "a", "command": ["sh", 5]}), "/command/1"),
-        (json!({"name": "a", "env": [{"name": "A", "value": 5}]}), "/env/0/value"),
+        (
+            json!({"name": "a", "env": [{"name": "A", "value": 5}]}),
+            "/env/0/value",
+        ),
         (json!({"name": "a", "env": ["A=b"]}), "/env/0"),
-        (json!({"name": "a", "envFrom": {"secretRef": {"name": "s"}}}), "/envFrom"),
+        (
+            json!({"name": "a", "envFrom": {"secretRef": {"name": "s"}}}),
+            "/envFrom",
+        ),
         (
             json!({"name": "a", "envFrom": [{"secretRef": "s"}]}),
             "/envFrom/0/secretRef",
@@ -103,17 +109,26 @@ fn wrong_types_in_container_fields_are_denied() {
         );
     }
     let mounts = pod_with(json!({"name": "a", "volumeMounts": "x"}));
-    assert_eq!(run(mounts.clone(), json!({}))["accepted"], true, "subPath warns");
+    assert_eq!(
+        run(mounts.clone(), json!({}))["accepted"],
+        true,
+        "subPath warns"
+    );
     assert_eq!(run(mounts, all_on())["accepted"], false);
     let volumes = request(
         "",
         "Pod",
         "CREATE",
-        pod(json!({"automountServiceAccountToken": false, "containers": [{"name": "a"}],
-                   "volumes": {"s": {"secret": {"secretName": "s"}}}})),
+        pod(
+            json!({"automountServiceAccountToken": false, "containers": [{"name": "a"}],
+                   "volumes": {"s": {"secret": {"secretName": "s"}}}}),
+        ),
     );
     let r = run(volumes, json!({}));
-    assert_eq!(message(&r), "malformed request: /spec/volumes must be a list");
+    assert_eq!(
+        message(&r),
+        "malformed request: /spec/volumes must be a list"
+    );
     let automount = request(
         "",
         "Pod",
@@ -139,7 +154,10 @@ fn config_maps_and_secrets_fail_closed() {
     };
     let deny = json!({"plaintext": {"configMaps": "deny"}});
     let r = run(cm(json!({"port": 8080})), deny.clone());
-    assert_eq!(message(&r), "malformed request: /data/port must be a string");
+    assert_eq!(
+        message(&r),
+        "malformed request: /data/port must be a string"
+    );
     assert_eq!(run(cm(json!({"port": 8080})), json!({}))["accepted"], true);
     let r = run(cm(json!("x")), deny);
     assert_eq!(message(&r), "malformed request: /data must be an object");
@@ -237,12 +255,12 @@ fn full_spec() -> Value {
         "command": ["sh"], "args": ["-c", "true"],
         "volumeMounts": [{"name": "s", "mountPath": "/s", "readOnly": true, "subPath": "x"}]});
     json!({"automountServiceAccountToken": false,
-        "containers": [c.clone()], "initContainers": [c.clone()], "ephemeralContainers": [c],
-        "imagePullSecrets": [{"name": "ok"}],
-        "volumes": [
-            {"name": "s", "secret": {"secretName": "ok", "defaultMode": 256, "items": [{"key": "k", "path": "p", "mode": 256}]}},
-            {"name": "p", "projected": {"defaultMode": 256, "sources": [{"secret": {"name": "ok", "items": [{"key": "k", "path": "p", "mode": 256}]}}]}}
-        ]})
+    "containers": [c.clone()], "initContainers": [c.clone()], "ephemeralContainers": [c],
+    "imagePullSecrets": [{"name": "ok"}],
+    "volumes": [
+        {"name": "s", "secret": {"secretName": "ok", "defaultMode": 256, "items": [{"key": "k", "path": "p", "mode": 256}]}},
+        {"name": "p", "projected": {"defaultMode": 256, "sources": [{"secret": {"name": "ok", "items": [{"key": "k", "path": "p", "mode": 256}]}}]}}
+    ]})
 }
 
 const READ_PATHS: [&str; 31] = [
@@ -308,8 +326,19 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
                 prop_oneof![
                     "[a-z]{1,8}".boxed(),
                     prop::sample::select(vec![
-                        "spec", "containers", "env", "envFrom", "args", "volumes", "data",
-                        "binaryData", "secret", "template", "name", "value", "type",
+                        "spec",
+                        "containers",
+                        "env",
+                        "envFrom",
+                        "args",
+                        "volumes",
+                        "data",
+                        "binaryData",
+                        "secret",
+                        "template",
+                        "name",
+                        "value",
+                        "type",
                     ])
                     .prop_map(String::from)
                     .boxed(),
