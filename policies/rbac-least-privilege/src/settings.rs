@@ -272,7 +272,7 @@ impl Settings {
         for (i, s) in self.pod_connect_subresources.iter().enumerate() {
             if !matches!(s.as_str(), "exec" | "attach" | "portforward") {
                 return Err(SettingsError(format!(
-                    "podConnectSubresources[{i}]: must be one of exec, attach, portforward"
+                    "podConnectSubresources[{i}]: must be exec, attach or portforward"
                 )));
             }
         }

@@ -12,7 +12,7 @@ pub fn evaluate(req: &Request<'_>, settings: &Settings) -> Report {
     } else if req.group().is_empty() {
         match req.kind() {
             "Secret" => {
-                shapes::check_secret(object, &settings.secrets, &mut report);
+                shapes::check_secret(object, settings, &mut report);
                 secrets::check(object, &settings.secrets, &mut report);
             }
             "ConfigMap" => plaintext::check_config_map(object, &settings.plaintext, &mut report),
@@ -23,7 +23,7 @@ pub fn evaluate(req: &Request<'_>, settings: &Settings) -> Report {
                     .then(|| mutate::service_account(object))
                     .flatten();
                 let judged = mutated.as_ref().unwrap_or(object);
-                shapes::check_service_account(judged, &settings.service_accounts, &mut report);
+                shapes::check_service_account(judged, settings, &mut report);
                 tokens::check_service_account(judged, &settings.service_accounts, &mut report);
                 if let Some(m) = mutated {
                     report.set_mutated(m);
