@@ -1,6 +1,7 @@
 //! Settings of the policy: one action per rule, the shared exemption block and the lists the
 //! rules compare against.
 
+use crate::limits::{capped, names};
 use crate::sensitive::{self, Permission};
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::settings::SettingsError;
@@ -164,34 +165,6 @@ impl Settings {
             .iter()
             .chain(&self.additional_sensitive_permissions)
     }
-}
-
-/// Most entries any list of these settings may hold (documented in the README): longer lists
-/// are refused, so that no accepted settings make every request slow or fail.
-pub const MAX_ENTRIES: usize = 1000;
-
-/// At most [`MAX_ENTRIES`] entries.
-pub(crate) fn capped(path: &str, len: usize) -> Result<(), SettingsError> {
-    if len > MAX_ENTRIES {
-        return Err(SettingsError(format!(
-            "{path}: at most {MAX_ENTRIES} entries, got {len}"
-        )));
-    }
-    Ok(())
-}
-
-/// A list of names or patterns: capped, none empty, none twice.
-pub(crate) fn names(path: &str, list: &[String]) -> Result<(), SettingsError> {
-    capped(path, list.len())?;
-    for (i, e) in list.iter().enumerate() {
-        if e.trim().is_empty() {
-            return Err(SettingsError(format!("{path}[{i}]: must not be empty")));
-        }
-        if list[..i].contains(e) {
-            return Err(SettingsError(format!("{path}[{i}]: duplicate entry")));
-        }
-    }
-    Ok(())
 }
 
 /// The subject kinds of RBAC.
