@@ -453,3 +453,18 @@ proptest! {
         prop_assert_eq!(&stripped, original);
     }
 }
+
+#[test]
+fn the_mutation_property_sees_mutations() {
+    // The property above reads `mutated_object`; make sure a mutation is returned there.
+    let req = workload(
+        "Deployment",
+        json!({"containers": [{"name": "c"}], "volumes": [{"name": "s", "secret": {"secretName": "s"}}]}),
+    );
+    let r = run(req, json!({"mutation": {"enabled": true}}));
+    assert_eq!(
+        r["mutated_object"]["spec"]["template"]["spec"]["volumes"][0]["secret"]["defaultMode"],
+        json!(288),
+        "{r}"
+    );
+}
