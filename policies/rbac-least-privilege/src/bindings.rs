@@ -6,6 +6,8 @@ use crate::settings::{Settings, SubjectPattern};
 use policy_common::Report;
 use policy_common::glob::glob_match;
 use policy_common::json::str_at;
+use policy_common::redact::value as redacted;
+use policy_common::shape::{self, Malformed};
 use serde_json::Value;
 
 /// The parts of a binding the rules read.
@@ -29,9 +31,14 @@ pub struct Subject<'a> {
 impl Subject<'_> {
     fn describe(&self) -> String {
         if self.namespace.is_empty() {
-            format!("{} '{}'", self.kind, self.name)
+            format!("{} '{}'", redacted(self.kind), redacted(self.name))
         } else {
-            format!("{} '{}/{}'", self.kind, self.namespace, self.name)
+            format!(
+                "{} '{}/{}'",
+                redacted(self.kind),
+                redacted(self.namespace),
+                redacted(self.name)
+            )
         }
     }
 
@@ -71,12 +78,70 @@ impl<'a> Binding<'a> {
     }
 
     pub fn describe(&self) -> String {
-        format!("{} '{}'", self.kind, self.name)
+        format!("{} '{}'", self.kind, redacted(self.name))
     }
 
     pub fn describe_role(&self) -> String {
-        format!("{} '{}'", self.role_kind, self.role_name)
+        format!(
+            "{} '{}'",
+            redacted(self.role_kind),
+            redacted(self.role_name)
+        )
     }
+}
+
+/// Fail closed on `subjects`: a list of objects whose `kind` is one Kubernetes knows and whose
+/// `name` and `namespace` are strings.
+pub fn malformed_subjects(object: &Value) -> Option<Malformed> {
+    let subjects = match shape::object_list(object, "/subjects") {
+        Ok(subjects) => subjects,
+        Err(problem) => return Some(problem),
+    };
+    subjects.iter().enumerate().find_map(|(i, s)| {
+        let at = |field: &str, expected| Malformed::new(format!("/subjects/{i}/{field}"), expected);
+        if !matches!(
+            s.get("kind").and_then(Value::as_str),
+            Some("User" | "Group" | "ServiceAccount")
+        ) {
+            return Some(at("kind", "one of User, Group or ServiceAccount"));
+        }
+        if !s.get("name").is_some_and(Value::is_string) {
+            return Some(at("name", "a string"));
+        }
+        if !s
+            .get("namespace")
+            .is_none_or(|n| n.is_string() || n.is_null())
+        {
+            return Some(at("namespace", "a string"));
+        }
+        None
+    })
+}
+
+/// Fail closed on `roleRef`: an object naming a `Role` or `ClusterRole`.
+pub fn malformed_role_ref(object: &Value) -> Option<Malformed> {
+    let role_ref = match shape::object(object, "/roleRef") {
+        Ok(Some(r)) => r,
+        Ok(None) => return Some(Malformed::new("/roleRef", "an object")),
+        Err(problem) => return Some(problem),
+    };
+    if !matches!(
+        role_ref.get("kind").and_then(Value::as_str),
+        Some("Role" | "ClusterRole")
+    ) {
+        return Some(Malformed::new(
+            "/roleRef/kind",
+            "one of Role or ClusterRole",
+        ));
+    }
+    if role_ref
+        .get("name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Some(Malformed::new("/roleRef/name", "a non-empty string"));
+    }
+    None
 }
 
 /// Whether the roleRef is on the deny-list; such a binding is judged by this rule alone.
@@ -180,7 +245,8 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
             s.cross_namespace_service_account,
             format!(
                 "{at}: the ServiceAccount belongs to namespace '{}', not '{}', so workloads of another namespace get the role",
-                sub.namespace, b.namespace
+                redacted(sub.namespace),
+                redacted(b.namespace)
             ),
         );
     }

@@ -104,7 +104,10 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
             report.add(
                 RuleId::MissingRole.as_str(),
                 s.missing_role,
-                format!("{at} could not be read ({e}): the permissions it grants were not checked"),
+                format!(
+                    "{at} could not be read ({}): the permissions it grants were not checked",
+                    policy_common::redact::value(&e)
+                ),
             );
             return;
         }
@@ -121,6 +124,16 @@ pub fn check(b: &Binding<'_>, s: &Settings, source: &dyn RoleSource, report: &mu
         return;
     }
     let holder = json!({ "rules": role.rules });
+    if let Some(problem) = crate::matching::malformed_rules(&holder) {
+        report.add(
+            RuleId::EffectivePermissions.as_str(),
+            s.effective_permissions,
+            format!(
+                "{at} cannot be read: {} must be {}; the permissions it grants were not checked",
+                problem.path, problem.expected
+            ),
+        );
+    }
     for f in roles::check(&holder, s) {
         report.add(
             RuleId::EffectivePermissions.as_str(),
@@ -248,7 +261,12 @@ mod tests {
             Ok(json!({"rules": 7})),
             &deny,
         );
-        assert!(r.violations().is_empty(), "malformed rules grant nothing");
+        // Fail closed: rules that cannot be read are not read as granting nothing.
+        assert!(r.is_denied());
+        assert_eq!(
+            r.violations()[0].message,
+            "RoleBinding 'b': roleRef ClusterRole 'odd' cannot be read: /rules must be a list; the permissions it grants were not checked"
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ use crate::effective::{self, RoleSource};
 use crate::roles::{self, Family};
 use crate::rules::RuleId;
 use crate::settings::Settings;
-use crate::{bindings, workloads};
+use crate::{bindings, matching, workloads};
+use policy_common::redact;
 use policy_common::{Action, Operation, Report, Request};
 use serde_json::Value;
 
@@ -64,6 +65,23 @@ fn role(req: &Request<'_>, s: &Settings, report: &mut Report) {
     {
         return;
     }
+    // Fail closed: a field of the rules that cannot be read takes the strictest action among
+    // the families that read it (the aggregation action in an aggregated ClusterRole).
+    let families = s.wildcards.strictest(s.escalation).strictest(s.sensitive);
+    let rules_action = match (families.is_on(), aggregated.is_empty()) {
+        (false, _) => Action::Off,
+        (true, true) => families,
+        (true, false) => s.aggregation,
+    };
+    if let Some(problem) = matching::malformed_rules(object) {
+        report.malformed(&problem, rules_action);
+    }
+    if kind == "ClusterRole"
+        && let Err(problem) = policy_common::shape::object(object, "/metadata/labels")
+    {
+        report.malformed(&problem, s.aggregation);
+    }
+    let name = redact::value(name);
     for f in roles::check(object, s) {
         if aggregated.is_empty() {
             report.add(
@@ -97,7 +115,23 @@ fn binding(
     if s.binding_exemptions.by_name(name) || s.binding_exemptions.by_prefix(name) {
         return;
     }
-    let b = bindings::Binding::new(kind, name, req.namespace(), req.object());
+    let object = req.object();
+    let subjects_action = s
+        .role_ref
+        .strictest(s.subjects)
+        .strictest(s.default_service_account)
+        .strictest(s.cross_namespace_service_account);
+    if let Some(problem) = bindings::malformed_subjects(object) {
+        report.malformed(&problem, subjects_action);
+    }
+    let role_ref_action = s
+        .role_ref
+        .strictest(s.effective_permissions)
+        .strictest(s.missing_role);
+    if let Some(problem) = bindings::malformed_role_ref(object) {
+        report.malformed(&problem, role_ref_action);
+    }
+    let b = bindings::Binding::new(kind, name, req.namespace(), object);
     bindings::check(&b, s, report);
     // A denied roleRef is judged by its own rule; reading the role would repeat it.
     if !(s.role_ref.is_on() && bindings::is_denied_role(&b, s)) {

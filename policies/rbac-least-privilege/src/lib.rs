@@ -4,6 +4,7 @@
 pub mod bindings;
 pub mod effective;
 pub mod evaluate;
+pub mod limits;
 pub mod matching;
 pub mod roles;
 pub mod rules;
@@ -41,3 +42,6 @@ impl Policy for RbacLeastPrivilegePolicy {
 }
 
 policy_common::export_policy!(RbacLeastPrivilegePolicy);
+
+#[cfg(test)]
+mod hostile_tests;

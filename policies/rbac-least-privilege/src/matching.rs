@@ -10,6 +10,7 @@
 //! meaning any subresource of `res`. Two patterns overlap when some concrete request matches
 //! both, so wildcards count in both directions.
 
+use policy_common::shape::{self, Malformed};
 use serde_json::Value;
 
 /// A borrowed view of one PolicyRule. Entries that are not strings are ignored.
@@ -39,6 +40,32 @@ impl<'a> Rule<'a> {
             non_resource_urls: strings(rule, "nonResourceURLs"),
         }
     }
+}
+
+/// The string-list fields of a PolicyRule.
+const RULE_FIELDS: [&str; 5] = [
+    "apiGroups",
+    "resources",
+    "verbs",
+    "resourceNames",
+    "nonResourceURLs",
+];
+
+/// Fail closed: the first field of `rules` that is not what Kubernetes sends (`rules` not a
+/// list, a rule not an object, one of its fields not a list of strings). The rules are then not
+/// judged as if that field were absent: the caller reports it as `malformed`.
+pub fn malformed_rules(object: &Value) -> Option<Malformed> {
+    let rules = match shape::object_list(object, "/rules") {
+        Ok(rules) => rules,
+        Err(problem) => return Some(problem),
+    };
+    rules.iter().enumerate().find_map(|(i, rule)| {
+        RULE_FIELDS.iter().find_map(|field| {
+            shape::string_list(rule, &format!("/{field}"))
+                .err()
+                .map(|m| Malformed::new(format!("/rules/{i}{}", m.path), m.expected))
+        })
+    })
 }
 
 /// The rules of a Role or ClusterRole object, with their index.
@@ -94,7 +121,8 @@ pub fn overlapping<'a>(
         .collect()
 }
 
-/// A list for messages: `[get, list]`, with the core group shown as `""`.
+/// A list for messages: `[get, list]`, with the core group shown as `""`; every entry comes
+/// from the request and is redacted.
 pub fn show(items: &[&str]) -> String {
     let shown: Vec<String> = items
         .iter()
@@ -102,7 +130,7 @@ pub fn show(items: &[&str]) -> String {
             if s.is_empty() {
                 "\"\"".to_string()
             } else {
-                s.to_string()
+                policy_common::redact::value(s)
             }
         })
         .collect();

@@ -32,6 +32,12 @@ impl Permission {
             if entries.is_empty() {
                 return Err(SettingsError(format!("{field}.{list}: must not be empty")));
             }
+            crate::limits::capped(&format!("{field}.{list}"), entries.len())?;
+            if let Some(i) = (1..entries.len()).find(|&i| entries[..i].contains(&entries[i])) {
+                return Err(SettingsError(format!(
+                    "{field}.{list}[{i}]: duplicate entry"
+                )));
+            }
             // "" is the core group, so only resources and verbs refuse empty entries.
             let blank = entries.iter().position(|e| e.trim().is_empty());
             if let (true, Some(i)) = (list != "apiGroups", blank) {

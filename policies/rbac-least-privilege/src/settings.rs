@@ -1,6 +1,7 @@
 //! Settings of the policy: one action per rule, the shared exemption block and the lists the
 //! rules compare against.
 
+use crate::limits::{capped, names};
 use crate::sensitive::{self, Permission};
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::settings::SettingsError;
@@ -127,14 +128,8 @@ impl NameExemptions {
     }
 
     fn validate(&self, field: &str) -> Result<(), SettingsError> {
-        for (list, entries) in [("names", &self.names), ("prefixes", &self.prefixes)] {
-            if let Some(i) = entries.iter().position(|e| e.trim().is_empty()) {
-                return Err(SettingsError(format!(
-                    "{field}.{list}[{i}]: must not be empty"
-                )));
-            }
-        }
-        Ok(())
+        names(&format!("{field}.names"), &self.names)?;
+        names(&format!("{field}.prefixes"), &self.prefixes)
     }
 }
 
@@ -172,6 +167,9 @@ impl Settings {
     }
 }
 
+/// The subject kinds of RBAC.
+const SUBJECT_KINDS: [&str; 3] = ["User", "Group", "ServiceAccount"];
+
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
     #[inline]
@@ -186,6 +184,7 @@ impl Settings {
                 &self.additional_sensitive_permissions,
             ),
         ] {
+            capped(field, list.len())?;
             for (i, p) in list.iter().enumerate() {
                 p.validate(&format!("{field}[{i}]"))?;
             }
@@ -208,15 +207,38 @@ impl Settings {
                 &self.service_account_change_groups,
             ),
             ("podConnectNamespaces", &self.pod_connect_namespaces),
+            ("podConnectSubresources", &self.pod_connect_subresources),
         ] {
-            if let Some(i) = list.iter().position(|e| e.trim().is_empty()) {
-                return Err(SettingsError(format!("{field}[{i}]: must not be empty")));
-            }
+            names(field, list)?;
         }
+        capped(
+            "roleRefAllowedSubjects",
+            self.role_ref_allowed_subjects.len(),
+        )?;
         for (i, s) in self.role_ref_allowed_subjects.iter().enumerate() {
             if s.kind.is_none() && s.name.is_none() && s.namespace.is_none() {
                 return Err(SettingsError(format!(
                     "roleRefAllowedSubjects[{i}]: give at least one of kind, name, namespace"
+                )));
+            }
+            if let Some(kind) = &s.kind
+                && !SUBJECT_KINDS.contains(&kind.as_str())
+            {
+                return Err(SettingsError(format!(
+                    "roleRefAllowedSubjects[{i}].kind: must be one of {}",
+                    SUBJECT_KINDS.join(", ")
+                )));
+            }
+            for (field, value) in [("name", &s.name), ("namespace", &s.namespace)] {
+                if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
+                    return Err(SettingsError(format!(
+                        "roleRefAllowedSubjects[{i}].{field}: must not be empty"
+                    )));
+                }
+            }
+            if self.role_ref_allowed_subjects[..i].contains(s) {
+                return Err(SettingsError(format!(
+                    "roleRefAllowedSubjects[{i}]: duplicate entry"
                 )));
             }
         }
@@ -289,6 +311,30 @@ mod tests {
                 "deniedRoleRefs",
             ),
             (json!({"unknown": 1}), "unknown field"),
+            (
+                json!({"roleRefAllowedSubjects": [{"kind": "Robot"}]}),
+                "roleRefAllowedSubjects[0].kind: must be one of User, Group, ServiceAccount",
+            ),
+            (
+                json!({"roleExemptions": {"names": ["a", "a"]}}),
+                "roleExemptions.names[1]: duplicate entry",
+            ),
+            (
+                json!({"deniedRoleRefs": {"roleBindings": ["x", "x"]}}),
+                "deniedRoleRefs.roleBindings[1]: duplicate entry",
+            ),
+            (
+                json!({"sensitivePermissions": vec![json!({"description": "d", "apiGroups": [""], "resources": ["a"], "verbs": ["get"]}); 50_000]}),
+                "sensitivePermissions: at most 1000 entries, got 50000",
+            ),
+            (
+                json!({"additionalSensitivePermissions": [{"description": "d", "apiGroups": [""], "resources": ["a", "a"], "verbs": ["get"]}]}),
+                "additionalSensitivePermissions[0].resources[1]: duplicate entry",
+            ),
+            (
+                json!({"missingRole": 1}),
+                "missingRole: invalid type: integer `1`, expected one of deny, warn or off",
+            ),
         ] {
             let err = check(v).unwrap_err();
             assert!(err.starts_with(path) || err.contains(path), "{err}");

@@ -4,20 +4,26 @@
 use crate::rules::RuleId;
 use crate::settings::Settings;
 use policy_common::glob::glob_match;
-use policy_common::{PodSpec, Report, Request, WorkloadKind};
+use policy_common::shape::{self, Malformed};
+use policy_common::{Report, Request, WorkloadKind, redact};
 use serde_json::Value;
 
-fn service_account(spec: &PodSpec<'_>) -> String {
+/// The ServiceAccount the pods of `object` run as, failing closed: `Err` when the pod spec, a
+/// step on the way to it, `serviceAccountName` or `serviceAccount` has the wrong type.
+fn service_account(kind: WorkloadKind, object: &Value) -> Result<Option<String>, Malformed> {
+    let pointer = kind.pod_spec_pointer();
+    let Some(spec) = shape::object(object, pointer)? else {
+        return Ok(None);
+    };
+    let spec = Value::Object(spec.clone());
+    let mut found = None;
     // `serviceAccount` is the deprecated alias the API server still copies over.
-    ["serviceAccountName", "serviceAccount"]
-        .iter()
-        .find_map(|f| {
-            spec.get(f)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        })
-        .unwrap_or("default")
-        .to_string()
+    for field in ["serviceAccountName", "serviceAccount"] {
+        let name = shape::string(&spec, &format!("/{field}"))
+            .map_err(|m| Malformed::new(format!("{pointer}{}", m.path), m.expected))?;
+        found = found.or(name.filter(|s| !s.is_empty()));
+    }
+    Ok(Some(found.unwrap_or("default").to_string()))
 }
 
 /// `serviceAccountName` of a controller's pod template may only change by listed users/groups.
@@ -26,16 +32,25 @@ pub fn service_account_change(req: &Request<'_>, s: &Settings, report: &mut Repo
         return;
     }
     // A Pod's serviceAccountName is immutable: the API server refuses the change itself.
-    let Some(new) = req.pod_spec().filter(|p| p.kind != WorkloadKind::Pod) else {
+    let Some(kind) =
+        WorkloadKind::from_group_kind(req.group(), req.kind()).filter(|k| *k != WorkloadKind::Pod)
+    else {
         return;
     };
-    let Some(old) = req.old_pod_spec() else {
-        return;
+    let read = |object| service_account(kind, object);
+    let (after, before) = match (read(req.object()), read(req.old_object())) {
+        (Ok(Some(after)), Ok(Some(before))) => (after, before),
+        (Err(problem), _) => return report.malformed(&problem, s.service_account_change),
+        (_, Err(problem)) => {
+            let problem = Malformed::new(format!("oldObject{}", problem.path), problem.expected);
+            return report.malformed(&problem, s.service_account_change);
+        }
+        _ => return,
     };
-    let (before, after) = (service_account(&old), service_account(&new));
     if before == after {
         return;
     }
+    let (before, after) = (redact::value(&before), redact::value(&after));
     let user = &req.raw.user_info;
     let allowed = s
         .service_account_change_users
@@ -52,9 +67,9 @@ pub fn service_account_change(req: &Request<'_>, s: &Settings, report: &mut Repo
             s.service_account_change,
             format!(
                 "{} '{}': {}/serviceAccountName changed from '{before}' to '{after}': the pods would run with another identity's permissions; only the users {:?} and groups {:?} may change it",
-                new.kind,
-                req.name(),
-                new.pointer,
+                kind,
+                redact::value(req.name()),
+                kind.pod_spec_pointer(),
                 s.service_account_change_users,
                 s.service_account_change_groups
             ),
@@ -72,6 +87,7 @@ pub fn pod_connect(req: &Request<'_>, s: &Settings, report: &mut Report) {
         return;
     }
     let namespace = req.namespace();
+    let shown = redact::value(namespace);
     if let Some(p) = s
         .pod_connect_namespaces
         .iter()
@@ -81,8 +97,8 @@ pub fn pod_connect(req: &Request<'_>, s: &Settings, report: &mut Report) {
             RuleId::PodConnect.as_str(),
             s.pod_connect,
             format!(
-                "pods/{sub} to pod '{}' in namespace '{namespace}' is not allowed: the namespace matches podConnectNamespaces '{p}', where interactive access to containers is denied",
-                req.name()
+                "pods/{sub} to pod '{}' in namespace '{shown}' is not allowed: the namespace matches podConnectNamespaces '{p}', where interactive access to containers is denied",
+                redact::value(req.name())
             ),
         );
     }

@@ -1,7 +1,7 @@
 //! Which rules judge which object: workloads, Secrets, ConfigMaps and ServiceAccounts.
 
 use crate::settings::Settings;
-use crate::{mutate, plaintext, secrets, tokens, workload};
+use crate::{mutate, plaintext, secrets, shapes, tokens, workload};
 use policy_common::{Report, Request, WorkloadKind};
 
 pub fn evaluate(req: &Request<'_>, settings: &Settings) -> Report {
@@ -11,7 +11,10 @@ pub fn evaluate(req: &Request<'_>, settings: &Settings) -> Report {
         workload::check(req, kind, object, settings, &mut report);
     } else if req.group().is_empty() {
         match req.kind() {
-            "Secret" => secrets::check(object, &settings.secrets, &mut report),
+            "Secret" => {
+                shapes::check_secret(object, settings, &mut report);
+                secrets::check(object, &settings.secrets, &mut report);
+            }
             "ConfigMap" => plaintext::check_config_map(object, &settings.plaintext, &mut report),
             "ServiceAccount" => {
                 let mutated = settings
@@ -20,6 +23,7 @@ pub fn evaluate(req: &Request<'_>, settings: &Settings) -> Report {
                     .then(|| mutate::service_account(object))
                     .flatten();
                 let judged = mutated.as_ref().unwrap_or(object);
+                shapes::check_service_account(judged, settings, &mut report);
                 tokens::check_service_account(judged, &settings.service_accounts, &mut report);
                 if let Some(m) = mutated {
                     report.set_mutated(m);

@@ -11,6 +11,7 @@ mod references;
 pub mod rules;
 mod secrets;
 pub mod settings;
+mod shapes;
 mod tokens;
 mod volumes;
 mod workload;

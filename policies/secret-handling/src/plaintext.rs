@@ -3,11 +3,14 @@
 //! Messages name where the credential is and which detector fired, never the value.
 
 use crate::detect::{self, Config};
-use crate::pod_ctx::PodCtx;
+use crate::pod_ctx::{PodCtx, describe};
 use crate::rules::RuleId;
 use crate::settings::Plaintext;
 use policy_common::Report;
 use policy_common::glob::glob_match;
+use policy_common::json::escape_token;
+use policy_common::redact::value as redacted;
+use policy_common::shape::{self, Malformed};
 use regex_lite::Regex;
 use serde_json::Value;
 
@@ -137,8 +140,9 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &Plaintext, report: &mut Report) {
                     RuleId::PlaintextCredential.as_str(),
                     settings.action,
                     format!(
-                        "{}: env '{name}' (env[{i}]) holds a plaintext credential (detector '{detector}'); use a secretKeyRef or a mounted Secret",
-                        c.describe()
+                        "{}: env '{}' (env[{i}]) holds a plaintext credential (detector '{detector}'); use a secretKeyRef or a mounted Secret",
+                        describe(&c),
+                        redacted(name)
                     ),
                 );
             }
@@ -153,7 +157,7 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &Plaintext, report: &mut Report) {
                         settings.action,
                         format!(
                             "{}: {field}[{i}] holds a plaintext credential (detector '{detector}')",
-                            c.describe()
+                            describe(&c)
                         ),
                     );
                 }
@@ -162,43 +166,74 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &Plaintext, report: &mut Report) {
     }
 }
 
-/// ConfigMap `data`: each value, then each `key = value` / `key: value` line of it.
+/// ConfigMap `data` and `binaryData` (decoded): each value, then each `key = value` /
+/// `key: value` line of it. A value that is not a string, or binary data that is not base64,
+/// is malformed.
 pub fn check_config_map(object: &Value, settings: &Plaintext, report: &mut Report) {
-    if settings.config_maps.is_off() {
+    let action = settings.config_maps;
+    if action.is_off() {
         return;
     }
-    let Some(data) = object.get("data").and_then(Value::as_object) else {
-        return;
-    };
     let scanner = Scanner::new(settings);
-    let name = object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    for (key, value) in data {
-        let Some(value) = value.as_str() else {
-            continue;
+    let name = redacted(
+        object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    );
+    for field in ["data", "binaryData"] {
+        let pointer = format!("/{field}");
+        let data = match shape::object(object, &pointer) {
+            Ok(Some(data)) => data,
+            Ok(None) => continue,
+            Err(problem) => {
+                report.malformed(&problem, action);
+                continue;
+            }
         };
-        let found = scanner.check(key, value).or_else(|| {
-            value.lines().find_map(|line| {
-                let line = line.trim().trim_start_matches("export ");
-                let (k, v) = line
-                    .split_once('=')
-                    .or_else(|| line.split_once(':'))
-                    .filter(|(k, _)| !k.trim().is_empty() && !k.contains(char::is_whitespace))?;
-                scanner.check(k.trim().trim_matches('"'), unquote(v.trim()))
-            })
-        });
-        if let Some(detector) = found {
-            report.add(
-                RuleId::PlaintextCredential.as_str(),
-                settings.config_maps,
-                format!(
-                    "ConfigMap '{name}': data key '{key}' holds a plaintext credential (detector '{detector}'); store it in a Secret"
-                ),
-            );
+        for (key, value) in data {
+            let at = || format!("{pointer}/{}", escape_token(key));
+            let Some(value) = value.as_str() else {
+                report.malformed(&Malformed::new(at(), "a string"), action);
+                continue;
+            };
+            let decoded;
+            let text = if field == "data" {
+                value
+            } else {
+                let Some(bytes) = detect::decode_base64(value.trim().as_bytes()) else {
+                    report.malformed(&Malformed::new(at(), "a base64-encoded string"), action);
+                    continue;
+                };
+                decoded = String::from_utf8_lossy(&bytes).into_owned();
+                &decoded
+            };
+            if let Some(detector) = scan_entry(&scanner, key, text) {
+                report.add(
+                    RuleId::PlaintextCredential.as_str(),
+                    action,
+                    format!(
+                        "ConfigMap '{name}': {field} key '{}' holds a plaintext credential (detector '{detector}'); store it in a Secret",
+                        redacted(key)
+                    ),
+                );
+            }
         }
     }
+}
+
+/// One ConfigMap entry: the value, then each `key = value` / `key: value` line of it.
+fn scan_entry(scanner: &Scanner<'_>, key: &str, value: &str) -> Option<String> {
+    scanner.check(key, value).or_else(|| {
+        value.lines().find_map(|line| {
+            let line = line.trim().trim_start_matches("export ");
+            let (k, v) = line
+                .split_once('=')
+                .or_else(|| line.split_once(':'))
+                .filter(|(k, _)| !k.trim().is_empty() && !k.contains(char::is_whitespace))?;
+            scanner.check(k.trim().trim_matches('"'), unquote(v.trim()))
+        })
+    })
 }
 
 #[cfg(test)]

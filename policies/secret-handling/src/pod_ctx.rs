@@ -2,6 +2,15 @@
 
 use policy_common::{Container, ContainerKind, Operation, PodSpec};
 
+/// The name of a container for messages, redacted (`init container 'setup'`).
+pub fn describe(c: &Container<'_>) -> String {
+    format!(
+        "{} '{}'",
+        c.kind.label(),
+        policy_common::redact::value(c.name())
+    )
+}
+
 /// The PodSpec under review.
 pub struct PodCtx<'a> {
     pub spec: PodSpec<'a>,

@@ -1,6 +1,6 @@
 //! imagePullSecrets for images from private registries.
 
-use crate::pod_ctx::PodCtx;
+use crate::pod_ctx::{PodCtx, describe};
 use crate::rules::RuleId;
 use crate::settings::Settings;
 use policy_common::Report;
@@ -41,7 +41,11 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
             report.add(
                 RuleId::ImagePullSecrets.as_str(),
                 rule.action,
-                format!("{}: image from private registry '{registry}' but the pod has no imagePullSecrets", c.describe()),
+                format!(
+                    "{}: image from private registry '{}' but the pod has no imagePullSecrets",
+                    describe(&c),
+                    policy_common::redact::value(registry)
+                ),
             );
         }
     }

@@ -1,12 +1,13 @@
 //! Secrets consumed as environment variables, Secret volumes, and the Secrets a workload may
 //! reference at all.
 
-use crate::pod_ctx::PodCtx;
+use crate::pod_ctx::{PodCtx, describe};
 use crate::rules::RuleId;
 use crate::settings::Settings;
 use policy_common::Report;
 use policy_common::glob::glob_match;
 use policy_common::json::str_at;
+use policy_common::redact::value as redacted;
 use serde_json::Value;
 
 fn allowed(list: &[String], name: &str) -> bool {
@@ -22,7 +23,10 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
             report.add(
                 RuleId::SecretReference.as_str(),
                 refs.action,
-                format!("{place} references Secret '{secret}', which is not in references.allowedSecrets"),
+                format!(
+                    "{place} references Secret '{}', which is not in references.allowedSecrets",
+                    redacted(secret)
+                ),
             );
         }
     };
@@ -32,12 +36,12 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
                 continue;
             };
             let var = e.get("name").and_then(Value::as_str).unwrap_or("");
-            let place = format!("{}: env '{var}' (env[{i}])", c.describe());
+            let place = format!("{}: env '{}' (env[{i}])", describe(&c), redacted(var));
             if !allowed(&env.allowed_secrets, secret) {
                 report.add(
                     RuleId::SecretEnv.as_str(),
                     env.secret_key_ref,
-                    format!("{place} reads Secret '{secret}' through secretKeyRef; mount it as a volume instead"),
+                    format!("{place} reads Secret '{}' through secretKeyRef; mount it as a volume instead", redacted(secret)),
                 );
             }
             reference(report, place, secret);
@@ -46,12 +50,15 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
             let Some(secret) = str_at(e, "/secretRef/name") else {
                 continue;
             };
-            let place = format!("{}: envFrom[{i}]", c.describe());
+            let place = format!("{}: envFrom[{i}]", describe(&c));
             if !allowed(&env.allowed_secrets, secret) {
                 report.add(
                     RuleId::SecretEnvFrom.as_str(),
                     env.env_from,
-                    format!("{place} loads Secret '{secret}' as environment; mount it as a volume instead"),
+                    format!(
+                        "{place} loads Secret '{}' as environment; mount it as a volume instead",
+                        redacted(secret)
+                    ),
                 );
             }
             reference(report, place, secret);
@@ -61,7 +68,7 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
         return;
     }
     for (i, vol) in ctx.spec.volumes() {
-        let vname = vol.get("name").and_then(Value::as_str).unwrap_or("");
+        let vname = redacted(vol.get("name").and_then(Value::as_str).unwrap_or(""));
         let mut secrets: Vec<&str> = Vec::new();
         if vol.get("secret").is_some_and(Value::is_object) {
             secrets.push(str_at(vol, "/secret/secretName").unwrap_or(""));
@@ -78,7 +85,7 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Settings, report: &mut Report) {
             report.add(
                 RuleId::SecretVolume.as_str(),
                 refs.secret_volumes,
-                format!("volume '{vname}' (volumes[{i}]) mounts Secret '{secret}'; Secret volumes are not allowed"),
+                format!("volume '{vname}' (volumes[{i}]) mounts Secret '{}'; Secret volumes are not allowed", redacted(secret)),
             );
             reference(report, format!("volume '{vname}' (volumes[{i}])"), secret);
         }

@@ -6,22 +6,26 @@ use crate::rules::RuleId;
 use crate::settings::{RequiredKey, Secrets};
 use policy_common::Report;
 use policy_common::glob::host_match;
+use policy_common::redact::value as redacted;
 use serde_json::Value;
 
 pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
-    let name = object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let name = redacted(
+        object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    );
     let secret_type = object
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or("Opaque");
+    let shown_type = redacted(secret_type);
     if settings.denied_types.iter().any(|t| t == secret_type) {
         report.add(
             RuleId::SecretType.as_str(),
             settings.types,
-            format!("Secret '{name}': type '{secret_type}' is denied"),
+            format!("Secret '{name}': type '{shown_type}' is denied"),
         );
     } else if !settings.allowed_types.is_empty()
         && !settings.allowed_types.iter().any(|t| t == secret_type)
@@ -29,7 +33,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
         report.add(
             RuleId::SecretType.as_str(),
             settings.types,
-            format!("Secret '{name}': type '{secret_type}' is not in secrets.allowedTypes"),
+            format!("Secret '{name}': type '{shown_type}' is not in secrets.allowedTypes"),
         );
     }
     if settings.docker_config.is_on() {
@@ -44,7 +48,7 @@ pub fn check(object: &Value, settings: &Secrets, report: &mut Report) {
             report.add(
                 RuleId::DockerConfig.as_str(),
                 settings.docker_config,
-                format!("Secret '{name}' ({secret_type}): {problem}"),
+                format!("Secret '{name}' ({shown_type}): {problem}"),
             );
         }
     }
@@ -124,7 +128,8 @@ fn docker_config(object: &Value, key: &str, allowed: &[String]) -> Result<(), St
         let host = registry_host(registry);
         if !allowed.iter().any(|p| host_match(p, &host)) {
             return Err(format!(
-                "registry '{host}' is not in secrets.allowedRegistries"
+                "registry '{}' is not in secrets.allowedRegistries",
+                redacted(&host)
             ));
         }
     }

@@ -306,11 +306,31 @@ fn check_regex(path: &str, pattern: &str) -> Result<(), SettingsError> {
         .map_err(|e| SettingsError(format!("{path}: invalid regex: {e}")))
 }
 
-fn non_empty(path: &str, list: &[String]) -> Result<(), SettingsError> {
-    match list.iter().position(|e| e.trim().is_empty()) {
-        Some(i) => Err(SettingsError(format!("{path}[{i}]: must not be empty"))),
-        None => Ok(()),
+/// Most entries any list of these settings may hold: longer lists are refused, so that no
+/// accepted settings make every request slow or fail.
+pub const MAX_ENTRIES: usize = 1000;
+
+fn capped(path: &str, len: usize) -> Result<(), SettingsError> {
+    if len > MAX_ENTRIES {
+        return Err(SettingsError(format!(
+            "{path}: at most {MAX_ENTRIES} entries, got {len}"
+        )));
     }
+    Ok(())
+}
+
+/// A list of names or patterns: at most [`MAX_ENTRIES`], none empty, none twice.
+fn non_empty(path: &str, list: &[String]) -> Result<(), SettingsError> {
+    capped(path, list.len())?;
+    for (i, e) in list.iter().enumerate() {
+        if e.trim().is_empty() {
+            return Err(SettingsError(format!("{path}[{i}]: must not be empty")));
+        }
+        if list[..i].contains(e) {
+            return Err(SettingsError(format!("{path}[{i}]: duplicate entry")));
+        }
+    }
+    Ok(())
 }
 
 impl Settings {
@@ -328,17 +348,35 @@ impl Settings {
         )?;
         let p = &self.plaintext;
         non_empty("plaintext.allowedNames", &p.allowed_names)?;
+        non_empty("plaintext.allowedValues", &p.allowed_values)?;
         for (i, pattern) in p.allowed_values.iter().enumerate() {
             check_regex(&format!("plaintext.allowedValues[{i}]"), pattern)?;
         }
+        capped("plaintext.detectors", p.detectors.len())?;
         for (i, d) in p.detectors.iter().enumerate() {
+            let path = format!("plaintext.detectors[{i}]");
             if d.id.trim().is_empty() {
+                return Err(SettingsError(format!("{path}.id: must not be empty")));
+            }
+            if p.detectors[..i].iter().any(|o| o.id == d.id)
+                || crate::detect::BUILTIN_IDS.contains(&d.id.as_str())
+            {
                 return Err(SettingsError(format!(
-                    "plaintext.detectors[{i}].id: must not be empty"
+                    "{path}.id: duplicate detector id (ids of other detectors and the built-in ones are taken)"
                 )));
             }
-            check_regex(&format!("plaintext.detectors[{i}].pattern"), &d.pattern)?;
+            let pattern = format!("{path}.pattern");
+            if d.pattern.is_empty() {
+                return Err(SettingsError(format!("{pattern}: must not be empty")));
+            }
+            check_regex(&pattern, &d.pattern)?;
+            if regex_lite::Regex::new(&d.pattern).is_ok_and(|r| r.is_match("")) {
+                return Err(SettingsError(format!(
+                    "{pattern}: matches the empty string, so it would match every value"
+                )));
+            }
         }
+        non_empty("plaintext.disabledDetectors", &p.disabled_detectors)?;
         for (i, id) in p.disabled_detectors.iter().enumerate() {
             if !crate::detect::BUILTIN_IDS.contains(&id.as_str()) {
                 return Err(SettingsError(format!(
@@ -364,10 +402,16 @@ impl Settings {
             ("requiredLabels", &s.required_labels),
             ("requiredAnnotations", &s.required_annotations),
         ] {
+            capped(&format!("secrets.{field}"), list.len())?;
             for (i, r) in list.iter().enumerate() {
                 if r.key.trim().is_empty() {
                     return Err(SettingsError(format!(
                         "secrets.{field}[{i}].key: must not be empty"
+                    )));
+                }
+                if list[..i].iter().any(|o| o.key == r.key) {
+                    return Err(SettingsError(format!(
+                        "secrets.{field}[{i}].key: duplicate key"
                     )));
                 }
                 if let Some(pattern) = &r.pattern {
@@ -433,6 +477,38 @@ mod tests {
                 "plaintext.disabledDetectors[0]",
             ),
             (json!({"typo": 1}), "unknown field `typo`"),
+            (
+                json!({"plaintext": {"detectors": [{"id": "x", "pattern": ""}]}}),
+                "plaintext.detectors[0].pattern: must not be empty",
+            ),
+            (
+                json!({"plaintext": {"detectors": [{"id": "x", "pattern": "a*"}]}}),
+                "plaintext.detectors[0].pattern: matches the empty string",
+            ),
+            (
+                json!({"plaintext": {"detectors": [{"id": "x", "pattern": "a"}, {"id": "x", "pattern": "b"}]}}),
+                "plaintext.detectors[1].id: duplicate detector id",
+            ),
+            (
+                json!({"plaintext": {"detectors": [{"id": "jwt", "pattern": "b"}]}}),
+                "plaintext.detectors[0].id: duplicate detector id",
+            ),
+            (
+                json!({"references": {"allowedSecrets": ["a", "a"]}}),
+                "references.allowedSecrets[1]: duplicate entry",
+            ),
+            (
+                json!({"plaintext": {"allowedNames": (0..1001).map(|i| format!("N{i}")).collect::<Vec<_>>()}}),
+                "plaintext.allowedNames: at most 1000 entries, got 1001",
+            ),
+            (
+                json!({"secrets": {"requiredLabels": [{"key": "a"}, {"key": "a"}]}}),
+                "secrets.requiredLabels[1].key: duplicate key",
+            ),
+            (
+                json!({"volumes": {"mode": true}}),
+                "one of deny, warn or off",
+            ),
             (
                 json!({"exemptions": {"namespaces": [""]}}),
                 "exemptions.namespaces[0]",

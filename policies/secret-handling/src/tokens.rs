@@ -1,6 +1,6 @@
 //! Service-account tokens, on pods and on ServiceAccount objects.
 
-use crate::pod_ctx::PodCtx;
+use crate::pod_ctx::{PodCtx, describe};
 use crate::rules::RuleId;
 use crate::settings::{ServiceAccountToken, ServiceAccounts};
 use policy_common::{Operation, Report};
@@ -52,7 +52,7 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &ServiceAccountToken, report: &mut 
                     settings.token_path_mount,
                     format!(
                         "{}: volumeMounts[{k}] mounts a volume at the service-account token path",
-                        c.describe()
+                        describe(&c)
                     ),
                 );
             }
@@ -61,10 +61,12 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &ServiceAccountToken, report: &mut 
 }
 
 pub fn check_service_account(object: &Value, settings: &ServiceAccounts, report: &mut Report) {
-    let name = object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let name = policy_common::redact::value(
+        object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    );
     if object
         .get("automountServiceAccountToken")
         .and_then(Value::as_bool)

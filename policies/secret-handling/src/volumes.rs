@@ -1,6 +1,6 @@
 //! File modes of secret volumes and how containers mount them.
 
-use crate::pod_ctx::PodCtx;
+use crate::pod_ctx::{PodCtx, describe};
 use crate::rules::RuleId;
 use crate::settings::{API_DEFAULT_MODE, Volumes};
 use policy_common::Report;
@@ -49,7 +49,8 @@ pub fn check(ctx: &PodCtx<'_>, settings: &Volumes, report: &mut Report) {
         }
     };
     for (i, vol) in ctx.spec.volumes() {
-        let vname = vol.get("name").and_then(Value::as_str).unwrap_or("");
+        let vname =
+            policy_common::redact::value(vol.get("name").and_then(Value::as_str).unwrap_or(""));
         let place = format!("volume '{vname}' (volumes[{i}])");
         let items_of =
             |source: &Value,
@@ -121,8 +122,9 @@ fn check_mounts(ctx: &PodCtx<'_>, settings: &Volumes, report: &mut Report) {
                 continue;
             }
             let place = format!(
-                "{}: volumeMounts[{k}] of secret volume '{vname}'",
-                c.describe()
+                "{}: volumeMounts[{k}] of secret volume '{}'",
+                describe(&c),
+                policy_common::redact::value(vname)
             );
             if mount.get("readOnly").and_then(Value::as_bool) != Some(true) {
                 report.add(

@@ -2,7 +2,7 @@
 
 use crate::pod_ctx::PodCtx;
 use crate::settings::Settings;
-use crate::{mutate, plaintext, pull_secrets, references, tokens, volumes};
+use crate::{mutate, plaintext, pull_secrets, references, shapes, tokens, volumes};
 use policy_common::{Operation, PodSpec, Report, Request, WorkloadKind};
 use serde_json::Value;
 
@@ -14,8 +14,10 @@ pub fn check(
     report: &mut Report,
 ) {
     let only_ephemeral = kind == WorkloadKind::Pod && req.sub_resource() == "ephemeralcontainers";
-    let Some(spec) = PodSpec::find(kind, object) else {
-        return;
+    let spec = match PodSpec::locate(kind, object) {
+        Ok(Some(spec)) => spec,
+        Ok(None) => return,
+        Err(problem) => return report.malformed(&problem, shapes::any_pod_rule(settings)),
     };
     // A Pod's spec is immutable after creation: it can only be completed on CREATE.
     let mutable =
@@ -33,6 +35,7 @@ pub fn check(
         operation: req.operation(),
         only_ephemeral,
     };
+    shapes::check_pod(&ctx, settings, report);
     check_pod(&ctx, settings, report);
     if let Some(m) = mutated {
         report.set_mutated(m);

@@ -306,7 +306,7 @@ fn every_workload_kind_is_checked() {
             "{kind}: {r}"
         );
     }
-    // Unknown kinds and malformed objects are accepted without panicking.
+    // Unknown kinds are accepted; malformed objects are denied (fail closed), naming the field.
     assert_eq!(
         run(
             request("example.com", "Deployment", "CREATE", json!({"spec": 5})),
@@ -314,23 +314,23 @@ fn every_workload_kind_is_checked() {
         )["accepted"],
         true
     );
-    assert_eq!(
-        run(
-            request(
-                "",
-                "Pod",
-                "CREATE",
-                json!({"spec": {"containers": "x", "volumes": [1, null]}})
-            ),
-            json!({})
-        )["accepted"],
-        true
+    let r = run(
+        request(
+            "",
+            "Pod",
+            "CREATE",
+            json!({"spec": {"containers": "x", "volumes": [1, null]}}),
+        ),
+        json!({}),
     );
+    assert_eq!(r["accepted"], false);
     assert_eq!(
-        run(
-            request("", "Secret", "CREATE", json!({"type": 5, "data": []})),
-            json!({})
-        )["accepted"],
-        true
+        message(&r),
+        "malformed request: /spec/containers must be a list"
     );
+    let r = run(
+        request("", "Secret", "CREATE", json!({"type": 5, "data": []})),
+        json!({}),
+    );
+    assert_eq!(message(&r), "malformed request: /type must be a string");
 }
