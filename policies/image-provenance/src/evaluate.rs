@@ -12,13 +12,6 @@ use policy_common::workload::{Container, ContainerKind, PodSpec, WorkloadKind};
 use policy_common::{Action, Operation, Report, Request};
 use serde_json::Value;
 
-/// The subresources through which an image can change: the object itself, and
-/// `pods/ephemeralcontainers` (which can only add ephemeral containers). Every other one
-/// (`status`, `binding`, `eviction`, `resize`, `scale`, ...) cannot change an image.
-pub fn can_change_images(request: &Request<'_>) -> bool {
-    matches!(request.sub_resource(), "" | "ephemeralcontainers")
-}
-
 /// Every rule on every container of a judged request.
 pub fn evaluate(request: &Request<'_>, settings: &Settings, host: &dyn Host) -> Report {
     let mut report = Report::new();

@@ -23,11 +23,6 @@ impl Policy for ImageProvenancePolicy {
     type Host = dyn host::Host;
     const HOST: &'static dyn host::Host = &host::WapcHost;
 
-    /// CREATE and UPDATE, on the object or on the one subresource that can change an image.
-    fn judges(request: &Request<'_>) -> bool {
-        request.is_create_or_update() && evaluate::can_change_images(request)
-    }
-
     fn exemptions(settings: &settings::Settings) -> Cow<'_, Exemptions> {
         Cow::Owned(settings.exemptions.common())
     }

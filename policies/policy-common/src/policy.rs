@@ -22,10 +22,11 @@ pub trait Policy {
     /// The waPC host the wasm module asks.
     const HOST: &'static Self::Host;
 
-    /// Whether the request's operation is judged at all; the others are accepted before the
-    /// exemptions are even read. CREATE and UPDATE unless the policy says otherwise.
+    /// Whether the request is judged at all; the others are accepted before the exemptions are
+    /// even read. CREATE and UPDATE of the object or of `pods/ephemeralcontainers`
+    /// ([`Request::can_change_spec`]) unless the policy says otherwise.
     fn judges(request: &Request<'_>) -> bool {
-        request.is_create_or_update()
+        request.is_create_or_update() && request.can_change_spec()
     }
 
     /// The requests the settings exempt from every rule.

@@ -102,6 +102,14 @@ impl<'a> Request<'a> {
         None
     }
 
+    /// The request is on the object itself or on `pods/ephemeralcontainers`, the one
+    /// subresource that carries a PodSpec it may change. Every other subresource (a kubelet's
+    /// `status`, `binding`, `eviction`, `resize`, `scale`, ...) cannot change what the policies
+    /// judge, so it is not judged again.
+    pub fn can_change_spec(&self) -> bool {
+        matches!(self.sub_resource(), "" | "ephemeralcontainers")
+    }
+
     /// CREATE and UPDATE are judged on the new object; DELETE and CONNECT are not judged.
     pub fn is_create_or_update(&self) -> bool {
         matches!(self.operation(), Operation::Create | Operation::Update)
@@ -155,19 +163,6 @@ impl<'a> Request<'a> {
 
     pub fn labels(&self) -> Option<&'a Value> {
         self.object().pointer("/metadata/labels")
-    }
-
-    /// The workload kind and PodSpec of the admitted object, if it has one. The
-    /// `pods/ephemeralcontainers` subresource carries a whole Pod, so it counts as a Pod.
-    pub fn pod_spec(&self) -> Option<crate::workload::PodSpec<'a>> {
-        let kind = crate::workload::WorkloadKind::from_group_kind(self.group(), self.kind())?;
-        crate::workload::PodSpec::find(kind, self.object())
-    }
-
-    /// The PodSpec of the old object on UPDATE.
-    pub fn old_pod_spec(&self) -> Option<crate::workload::PodSpec<'a>> {
-        let kind = crate::workload::WorkloadKind::from_group_kind(self.group(), self.kind())?;
-        crate::workload::PodSpec::find(kind, self.old_object())
     }
 }
 
@@ -237,6 +232,5 @@ mod tests {
         assert_eq!(req.name(), "web");
         assert_eq!(req.namespace(), "prod");
         assert_eq!(req.labels(), Some(&json!({"a": "b"})));
-        assert_eq!(req.pod_spec().unwrap().containers().count(), 1);
     }
 }

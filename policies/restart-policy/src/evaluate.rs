@@ -6,13 +6,6 @@ use crate::{containers, jobs, pod};
 use policy_common::shape::Malformed;
 use policy_common::{PodSpec, Report, Request, WorkloadKind};
 
-/// The subresources through which a restartPolicy (of the pod or of a container) can change:
-/// the object itself, and `pods/ephemeralcontainers` (only ephemeral containers). `status`,
-/// `binding`, `eviction`, `resize` and `scale` cannot.
-pub fn can_change_restart_policy(request: &Request<'_>) -> bool {
-    matches!(request.sub_resource(), "" | "ephemeralcontainers")
-}
-
 /// Every rule that applies to a judged request.
 pub fn evaluate(request: &Request<'_>, settings: &Settings) -> Report {
     let mut report = Report::new();

@@ -22,12 +22,6 @@ impl Policy for RestartPolicyPolicy {
     type Host = ();
     const HOST: &'static () = &();
 
-    /// CREATE and UPDATE, on the object or on `pods/ephemeralcontainers`: no other subresource
-    /// can change a restartPolicy.
-    fn judges(request: &Request<'_>) -> bool {
-        request.is_create_or_update() && evaluate::can_change_restart_policy(request)
-    }
-
     fn exemptions(settings: &settings::Settings) -> Cow<'_, Exemptions> {
         Cow::Borrowed(&settings.exemptions)
     }
