@@ -85,10 +85,10 @@ fn push_run(out: &mut String, run: &str) {
 }
 
 fn looks_like_credential(run: &str) -> bool {
-    // A known prefix at the start of the run or of one of its path segments.
-    if run
-        .split('/')
-        .any(|segment| segment.len() > 8 && TOKEN_PREFIXES.iter().any(|p| segment.starts_with(p)))
+    // A known prefix anywhere in the run (`--key=AKIA…`, `path/ghp_…`) with a body after it.
+    if TOKEN_PREFIXES
+        .iter()
+        .any(|p| run.find(p).is_some_and(|i| run.len() - i - p.len() >= 8))
     {
         return true;
     }
@@ -110,25 +110,29 @@ fn looks_like_credential(run: &str) -> bool {
     letter && digit && (upper || symbol)
 }
 
-/// `scheme://user:password@host/…` and `user:password@host/…` lose their user info.
+/// `scheme://user:password@host/…` and `user:password@host/…` lose their user info, wherever
+/// they stand in the text (`/x/user:password@host/…` too). A digest (`name:tag@sha256:…`) and a
+/// bare `name@host` are kept.
 fn drop_user_info(text: &str) -> std::borrow::Cow<'_, str> {
-    let (scheme, rest) = match text.find("://") {
-        Some(i) => text.split_at(i + 3),
-        None => ("", text),
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return text.into();
-    };
-    // Without a scheme, `name:tag@sha256:…` is a digest, not user info: require a ':' before
-    // the '@' and a host-like part after it.
-    let host = &rest[at + 1..];
-    if scheme.is_empty()
-        && !(rest[..at].contains(':') && !host.starts_with("sha") && host.contains(['.', '/']))
-    {
+    let mut out = String::new();
+    let mut copied = 0;
+    for (at, _) in text.match_indices('@') {
+        let start = text[..at].rfind('/').map_or(0, |i| i + 1).max(copied);
+        let user = &text[start..at];
+        let host = &text[at + 1..];
+        let with_scheme = text[..start].ends_with("://");
+        let host_like = host.split('/').next().is_some_and(|h| h.contains('.'));
+        if !host.starts_with("sha") && (with_scheme || (user.contains(':') && host_like)) {
+            out.push_str(&text[copied..start]);
+            out.push_str(MASK);
+            copied = at;
+        }
+    }
+    if copied == 0 {
         return text.into();
     }
-    format!("{scheme}{MASK}@{host}").into()
+    out.push_str(&text[copied..]);
+    out.into()
 }
 
 /// Replaces input values quoted in a serde message with `…`: every `"double-quoted"` part, and
