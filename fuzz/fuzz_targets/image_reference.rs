@@ -5,7 +5,8 @@
 //!   explicit) and shows the same again;
 //! - a parsed pattern's `Display` re-parses to the same pattern (`ImagePattern`,
 //!   `RepositoryPrefix`, `RegistryPattern`), both through `parse` and `try_from`;
-//! - a string that is both a reference and a pattern (or a prefix) matches itself;
+//! - a string that is both a reference and a pattern (or a prefix other than a lone host)
+//!   matches itself;
 //! - `normalise_leniently` never panics and returns the strict form for a valid reference.
 #![no_main]
 
@@ -54,7 +55,11 @@ fuzz_target!(|data: &[u8]| {
         let again = RepositoryPrefix::try_from(shown.clone())
             .unwrap_or_else(|e| panic!("prefix {s:?} shows as {shown:?}, which does not parse: {e}"));
         assert_eq!(again, q, "prefix {s:?} shows as {shown:?}");
-        if let Ok(r) = &reference {
+        // A lone host (`ghcr.io`, `localhost:5000`) names a registry, while the same string as a
+        // reference is a Docker Hub repository (`docker.io/library/ghcr.io`): no self-match.
+        if let Ok(r) = &reference
+            && shown.contains('/')
+        {
             assert!(q.matches(r), "prefix {s:?} ({q}) does not match the reference {s:?} ({r})");
         }
     }

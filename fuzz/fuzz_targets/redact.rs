@@ -1,6 +1,9 @@
 //! `policy_common::redact::value`: never panics, never longer than the cap plus the `…` it adds,
 //! and a credential planted anywhere in the text (a GitHub `ghp_` token or an AWS `AKIA` key id,
 //! with a body of its real alphabet) leaves no 8-byte piece of itself in the output.
+//!
+//! The credential is planted as text holds one: after and before something that is not a letter
+//! or a digit (`key=AKIA…`, `"ghp_…"`, `/AKIA…/`), never glued inside a word (`regAKIA…istry`).
 #![no_main]
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
@@ -15,7 +18,15 @@ struct Input {
     github: bool,
     /// The body, mapped onto the credential's alphabet.
     body: [u8; 36],
+    /// What comes right before and right after the credential (indices into [`SEPARATORS`]).
+    separators: (u8, u8),
 }
+
+/// What text puts around a credential: token characters of `redact` (`=`, `-`, `_`, `/`, `+`)
+/// as much as others.
+const SEPARATORS: [&str; 14] = [
+    " ", "=", ":", "\"", "'", "/", "-", "_", "+", "@", ",", ".", "\n", "\t",
+];
 
 const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 /// AWS access key ids: `AKIA` and 16 characters of base32 (`A-Z2-7`).
@@ -41,11 +52,14 @@ fuzz_target!(|input: Input| {
     }
     // The same text with a credential planted between its two halves.
     let secret = planted(&input);
-    let text = format!("{}{secret}{}", input.before, input.after);
+    let (l, r) = input.separators;
+    let left = SEPARATORS[usize::from(l) % SEPARATORS.len()];
+    let right = SEPARATORS[usize::from(r) % SEPARATORS.len()];
+    let text = format!("{}{left}{secret}{right}{}", input.before, input.after);
     let shown = value(&text);
     assert!(shown.chars().count() <= MAX_CHARS + 1, "{} chars", shown.chars().count());
     // A piece the surrounding text holds anyway is no leak.
-    let around = format!("{}\u{0}{}", input.before, input.after);
+    let around = format!("{}{left}\u{0}{right}{}", input.before, input.after);
     for window in secret.as_bytes().windows(8) {
         let piece = std::str::from_utf8(window).expect("ASCII");
         assert!(
