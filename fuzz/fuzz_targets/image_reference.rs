@@ -32,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
         let shown = r.to_string();
         let again = ImageRef::parse(&shown)
             .unwrap_or_else(|e| panic!("{s:?} shows as {shown:?}, which does not parse: {e}"));
-        assert!(same_reference(r, &again), "{s:?}: {r:?} shows as {shown:?}, read back as {again:?}");
+        assert!(
+            same_reference(r, &again),
+            "{s:?}: {r:?} shows as {shown:?}, read back as {again:?}"
+        );
         assert_eq!(again.to_string(), shown, "{s:?}");
         assert_eq!(normalise_leniently(s.trim()), shown, "{s:?}");
     }
@@ -42,32 +45,41 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(pattern, ImagePattern::try_from(s.to_owned()), "{s:?}");
     if let Ok(p) = &pattern {
         let shown = p.to_string();
-        let again = ImagePattern::parse(&shown)
-            .unwrap_or_else(|e| panic!("pattern {s:?} shows as {shown:?}, which does not parse: {e}"));
+        let again = ImagePattern::parse(&shown).unwrap_or_else(|e| {
+            panic!("pattern {s:?} shows as {shown:?}, which does not parse: {e}")
+        });
         assert_eq!(&again, p, "pattern {s:?} shows as {shown:?}");
         if let Ok(r) = &reference {
-            assert!(p.matches(r), "pattern {s:?} ({p}) does not match the reference {s:?} ({r})");
+            assert!(
+                p.matches(r),
+                "pattern {s:?} ({p}) does not match the reference {s:?} ({r})"
+            );
         }
     }
 
     if let Ok(q) = RepositoryPrefix::try_from(s.to_owned()) {
         let shown = q.to_string();
-        let again = RepositoryPrefix::try_from(shown.clone())
-            .unwrap_or_else(|e| panic!("prefix {s:?} shows as {shown:?}, which does not parse: {e}"));
+        let again = RepositoryPrefix::try_from(shown.clone()).unwrap_or_else(|e| {
+            panic!("prefix {s:?} shows as {shown:?}, which does not parse: {e}")
+        });
         assert_eq!(again, q, "prefix {s:?} shows as {shown:?}");
         // A lone host (`ghcr.io`, `localhost:5000`) names a registry, while the same string as a
         // reference is a Docker Hub repository (`docker.io/library/ghcr.io`): no self-match.
         if let Ok(r) = &reference
             && shown.contains('/')
         {
-            assert!(q.matches(r), "prefix {s:?} ({q}) does not match the reference {s:?} ({r})");
+            assert!(
+                q.matches(r),
+                "prefix {s:?} ({q}) does not match the reference {s:?} ({r})"
+            );
         }
     }
 
     if let Ok(g) = RegistryPattern::try_from(s.to_owned()) {
         let shown = g.to_string();
-        let again = RegistryPattern::try_from(shown.clone())
-            .unwrap_or_else(|e| panic!("registry {s:?} shows as {shown:?}, which does not parse: {e}"));
+        let again = RegistryPattern::try_from(shown.clone()).unwrap_or_else(|e| {
+            panic!("registry {s:?} shows as {shown:?}, which does not parse: {e}")
+        });
         assert_eq!(again, g, "registry {s:?} shows as {shown:?}");
         if let Ok(r) = &reference {
             let _ = g.matches(r.registry());

@@ -48,7 +48,11 @@ fuzz_target!(|input: Input| {
     // Any text alone.
     for text in [&input.before, &input.after] {
         let shown = value(text);
-        assert!(shown.chars().count() <= MAX_CHARS + 1, "{} chars", shown.chars().count());
+        assert!(
+            shown.chars().count() <= MAX_CHARS + 1,
+            "{} chars",
+            shown.chars().count()
+        );
     }
     // The same text with a credential planted between its two halves.
     let secret = planted(&input);
@@ -57,7 +61,11 @@ fuzz_target!(|input: Input| {
     let right = SEPARATORS[usize::from(r) % SEPARATORS.len()];
     let text = format!("{}{left}{secret}{right}{}", input.before, input.after);
     let shown = value(&text);
-    assert!(shown.chars().count() <= MAX_CHARS + 1, "{} chars", shown.chars().count());
+    assert!(
+        shown.chars().count() <= MAX_CHARS + 1,
+        "{} chars",
+        shown.chars().count()
+    );
     // A piece the surrounding text holds anyway is no leak.
     let around = format!("{}{left}\u{0}{right}{}", input.before, input.after);
     for window in secret.as_bytes().windows(8) {

@@ -39,10 +39,21 @@ pub fn check_validate(payload: &[u8], result: policy_common::policy::CallResult)
     let Ok(input) = serde_json::from_slice::<Value>(payload) else {
         return;
     };
-    let request = input.get("request").map(Value::to_string).unwrap_or_default();
-    let settings = input.get("settings").map(Value::to_string).unwrap_or_default();
+    let request = input
+        .get("request")
+        .map(Value::to_string)
+        .unwrap_or_default();
+    let settings = input
+        .get("settings")
+        .map(Value::to_string)
+        .unwrap_or_default();
     let mut shown = String::new();
-    for key in ["message", "warnings", "auditAnnotations", "audit_annotations"] {
+    for key in [
+        "message",
+        "warnings",
+        "auditAnnotations",
+        "audit_annotations",
+    ] {
         if let Some(v) = response.get(key) {
             shown.push_str(&v.to_string());
         }
