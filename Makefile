@@ -20,7 +20,7 @@ WASM_OPT_PASSES := --duplicate-function-elimination --merge-similar-functions -O
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
                      --enable-mutable-globals --enable-multivalue --enable-reference-types
 
-.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench clean
+.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench fuzz fuzz-build fuzz-cmin clean
 
 all: demo
 
@@ -94,6 +94,46 @@ check-artifacts: policies host
 
 bench: policies
 	$(CARGO) bench --locked -p kwhost --bench policies
+
+## fuzz: every cargo-fuzz target of fuzz/ for FUZZ_SECONDS each, one at a time (not part of
+## `make test`; docs/security.md, Fuzzing). New inputs go to fuzz/target/corpus-run/<target>/,
+## crashes to fuzz/artifacts/<target>/; a line per target with the inputs tried, and the exit
+## status is 1 when any target crashed. The stable toolchain runs cargo fuzz with RUSTC_BOOTSTRAP=1.
+FUZZ_SECONDS   ?= 60
+FUZZ_SANITIZER ?= address
+# More libFuzzer flags, e.g. FUZZ_ARGS="-fork=1 -ignore_crashes=1" to go on past a known crash.
+FUZZ_ARGS      ?=
+FUZZ_TARGETS   ?= image_reference redact $(foreach p,$(subst -,_,$(POLICIES)),settings_$(p) validate_$(p))
+CARGO_FUZZ     := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
+fuzz-build:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
+	cd fuzz && $(CARGO_FUZZ) build --sanitizer $(FUZZ_SANITIZER)
+
+fuzz: fuzz-build
+	@mkdir -p fuzz/target/logs; failed=""; \
+	 for t in $(FUZZ_TARGETS); do \
+	   mkdir -p fuzz/target/corpus-run/$$t fuzz/corpus/$$t; \
+	   echo "== $$t: $(FUZZ_SECONDS) s"; \
+	   (cd fuzz && $(CARGO_FUZZ) run --sanitizer $(FUZZ_SANITIZER) $$t target/corpus-run/$$t corpus/$$t -- \
+	     -max_total_time=$(FUZZ_SECONDS) -timeout=25 -print_final_stats=1 $(FUZZ_ARGS)) > fuzz/target/logs/$$t.log 2>&1 \
+	     || failed="$$failed $$t"; \
+	   grep -E '^stat::number_of_executed_units|^(==[0-9]+==|thread .* panicked|SUMMARY)' fuzz/target/logs/$$t.log | head -5; \
+	   grep -E '^#[0-9]+' fuzz/target/logs/$$t.log | tail -1; \
+	 done; \
+	 if [ -n "$$failed" ]; then echo "crashed:$$failed (inputs in fuzz/artifacts/, logs in fuzz/target/logs/)"; exit 1; fi
+
+## fuzz-cmin: seeds from the repository (fuzz/seed.py) and the inputs `make fuzz` found, minimised
+## into fuzz/corpus/<target>/ (committed), on edges only (-use_counters=0) to keep it small
+fuzz-cmin: fuzz-build
+	python3 fuzz/seed.py fuzz/target/seeds
+	@for t in $(FUZZ_TARGETS); do \
+	   mkdir -p fuzz/corpus/$$t; \
+	   for d in fuzz/target/seeds/$$t fuzz/target/corpus-run/$$t; do \
+	     [ -d $$d ] && find $$d -type f -exec cp -n {} fuzz/corpus/$$t/ \; ; \
+	   done; \
+	   (cd fuzz && $(CARGO_FUZZ) cmin --sanitizer $(FUZZ_SANITIZER) $$t corpus/$$t -- -use_counters=0) > fuzz/target/cmin-$$t.log 2>&1 || exit 1; \
+	   printf '%-32s %4d files\n' $$t $$(ls fuzz/corpus/$$t | wc -l); \
+	 done
 
 ## test: everything CI runs
 test: fmt structure lint unit suites check-artifacts registry

@@ -1,0 +1,12 @@
+//! `validate_settings` of restart-policy: any settings document is judged (valid or a message naming
+//! the setting), never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use policy_common::settings::check;
+
+fuzz_target!(|data: &[u8]| {
+    if let Err(e) = check::<restart_policy::settings::Settings>(data) {
+        assert!(!e.0.is_empty(), "a refusal without a message");
+    }
+});
