@@ -3,7 +3,8 @@
 
 Checks every `backticked` path that starts with a top-level directory of the repository (or is a
 top-level file), so that docs, READMEs and CONTRIBUTING keep pointing at real files after code
-moves. A `:line` or `#anchor` suffix is ignored; paths with placeholders (`<name>`, `*`) are skipped.
+moves. A `:line` or `#anchor` suffix is ignored; paths with placeholders (`<name>`, `*`) and build
+outputs (`target/`, `dist/`, `artifacts/`) are skipped.
 """
 
 import re
@@ -21,6 +22,9 @@ for doc in docs:
         for path in re.findall(r"`([A-Za-z0-9_./-]+)`", line):
             path = re.split(r"[:#]", path)[0].rstrip("/.")
             if "/" not in path or path.split("/")[0] not in tops or re.search(r"[<>*]", path):
+                continue
+            # Build outputs (target/, dist/, fuzz artifacts) exist only after a build.
+            if {"target", "dist", "artifacts"} & set(path.split("/")):
                 continue
             if not (root / path).exists() and not (root / doc).parent.joinpath(path).exists():
                 bad.append(f"{doc}:{n}: {path} does not exist")
