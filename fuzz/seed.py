@@ -11,7 +11,9 @@ Writes OUT/<target>/<sha1 of the content>:
   the hostile-* suites with the manifest settings;
 - settings_<policy>: the manifest settings, every suite's and case's settings, {};
 - image_reference: every `image` of the fixtures and every string of every settings document;
-- redact: the same strings, raw (the target reads structured input: they are a start).
+- redact: the same strings, raw (the target reads structured input: they are a start);
+- fixture_loader: the text of every fixture and settings file under tests/ and manifests/settings/;
+- suite_loader: the text of every suite under tests/suites/.
 
 The seeds are then minimised into fuzz/corpus/<target>/ with `cargo fuzz cmin` (`make fuzz-cmin`).
 """
@@ -137,6 +139,10 @@ def main():
         for s in strings(settings):
             corpus.add("image_reference", s)
             corpus.add("redact", s)
+    for path in sorted((ROOT / "tests").rglob("*.json")) + sorted((ROOT / "manifests/settings").glob("*.yaml")):
+        corpus.add("fixture_loader", path.read_bytes())
+    for path in sorted((ROOT / "tests/suites").glob("*.yaml")):
+        corpus.add("suite_loader", path.read_bytes())
     for target, count in sorted(corpus.counts.items()):
         print(f"{target:32} {count:5} seeds")
 

@@ -1,10 +1,10 @@
 //! Model layer: the JSON documents exchanged with kwctl users and guests, and test suites.
+//! What needs no WebAssembly runtime (fixtures, settings, responses, suite files) lives in
+//! the `kwhost-suite` crate and is re-exported here.
 
-pub mod admission_request;
-pub mod admission_response;
-pub mod document;
+pub use kwhost_suite::{admission_request, admission_response, document, settings};
+
 mod expectations;
 pub mod junit;
 pub mod runner;
-pub mod settings;
 pub mod suite;

@@ -1,97 +1,20 @@
-//! Suite files (docs/suites.md): parsing and resolving every path they mention.
+//! Suites ready to run: a parsed suite file (`kwhost_suite::suite_file`) with its module,
+//! limits, settings and host-capability sources resolved.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Deserialize;
+use kwhost_suite::suite_file::{CaseFile, SuiteFile};
+pub use kwhost_suite::suite_file::{CaseInputError, Expect, looks_like_suite};
 use serde_json::Value;
 
-use super::admission_request::{self, NormalisedRequest};
-use super::admission_response::PolicyMode;
-use super::document::{InputError, read_document};
+use super::admission_request::NormalisedRequest;
+use super::document::InputError;
 use super::settings::{self, Settings};
 use crate::capabilities::{AllowList, World};
 use crate::evaluation::{CLI_POLICY_ID, PolicyOptions};
 use crate::runtime::ExecutionLimits;
 use crate::runtime::limits::{checked_memory, checked_timeout};
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SuiteFile {
-    #[serde(default)]
-    policy: Option<String>,
-    #[serde(default)]
-    module: Option<String>,
-    #[serde(default)]
-    settings: Option<Value>,
-    #[serde(default)]
-    world: Option<String>,
-    #[serde(default)]
-    replay: Option<String>,
-    #[serde(default)]
-    allow_context_aware: bool,
-    #[serde(default)]
-    mode: PolicyMode,
-    #[serde(default)]
-    allowed_to_mutate: Option<bool>,
-    #[serde(default)]
-    timeout_seconds: Option<f64>,
-    #[serde(default, rename = "memoryLimitMiB")]
-    memory_limit_mib: Option<u64>,
-    #[serde(default, alias = "hostCapabilities")]
-    allowed_host_capabilities: Option<Vec<String>>,
-    #[serde(default)]
-    planted_secrets: Vec<String>,
-    cases: Vec<CaseFile>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CaseFile {
-    name: String,
-    request: Value,
-    #[serde(default)]
-    settings: Option<Value>,
-    #[serde(default)]
-    world: Option<String>,
-    #[serde(default)]
-    replay: Option<String>,
-    /// Replaces the suite's allow-list for this case.
-    #[serde(default, alias = "hostCapabilities")]
-    allowed_host_capabilities: Option<Vec<String>>,
-    expect: Expect,
-}
-
-/// What a case asserts; every key is optional.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Expect {
-    #[serde(default)]
-    pub allowed: Option<bool>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub message_regex: Option<String>,
-    #[serde(default)]
-    pub code: Option<u16>,
-    #[serde(default)]
-    pub warnings: Option<Vec<String>>,
-    #[serde(default)]
-    pub warnings_contain: Option<Vec<String>>,
-    #[serde(default)]
-    pub audit_annotations: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub patch: Option<Value>,
-    #[serde(default)]
-    pub no_patch: Option<bool>,
-    #[serde(default)]
-    pub mutated_object: Option<Value>,
-    #[serde(default)]
-    pub invalid_settings: Option<String>,
-    #[serde(default)]
-    pub host_error: Option<String>,
-}
 
 /// Where host-capability answers come from for one case.
 #[derive(Clone)]
@@ -100,15 +23,6 @@ pub enum CapabilitySource {
     World(Arc<World>),
     /// A session file; re-read for every run because replay consumes it.
     Replay(PathBuf),
-}
-
-/// A case whose inputs could not be prepared.
-#[derive(Debug, Clone)]
-pub struct CaseInputError {
-    pub message: String,
-    /// A file is missing or unreadable: the suite is unusable (exit 2) unless the case
-    /// expects a host error.
-    pub unusable: bool,
 }
 
 pub struct PreparedCase {
@@ -134,39 +48,23 @@ pub struct Suite {
     pub cases: Vec<Case>,
 }
 
-/// Whether a YAML file is a suite (has top-level `cases`); lets `kwhost test DIR` skip
-/// world and session files stored next to suites.
-pub fn looks_like_suite(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| serde_yaml::from_str::<Value>(&text).ok())
-        .is_some_and(|value| value.get("cases").is_some())
-}
-
-fn unusable(message: String) -> CaseInputError {
-    CaseInputError {
-        message,
-        unusable: true,
-    }
-}
-
 fn load_source(
     base: &Path,
     world: Option<&str>,
     replay: Option<&str>,
 ) -> Result<CapabilitySource, CaseInputError> {
     match (world, replay) {
-        (Some(_), Some(_)) => Err(unusable(
+        (Some(_), Some(_)) => Err(CaseInputError::unusable(
             "a suite or case cannot set both `world` and `replay`".into(),
         )),
         (Some(world), None) => World::from_file(&base.join(world))
             .map(|w| CapabilitySource::World(Arc::new(w)))
-            .map_err(|e| unusable(e.to_string())),
+            .map_err(|e| CaseInputError::unusable(e.to_string())),
         (None, Some(replay)) => {
             let path = base.join(replay);
             // Parse once now so a broken session is reported before anything runs.
             crate::capabilities::ReplayBackend::from_file(&path)
-                .map_err(|e| unusable(e.to_string()))?;
+                .map_err(|e| CaseInputError::unusable(e.to_string()))?;
             Ok(CapabilitySource::Replay(path))
         }
         (None, None) => Ok(CapabilitySource::None),
@@ -179,8 +77,7 @@ impl Suite {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| InputError::new(format!("cannot read suite {origin}: {e}")))?;
-        let file: SuiteFile = serde_yaml::from_str(&text)
-            .map_err(|e| InputError::new(format!("invalid suite {origin}: {e}")))?;
+        let file = SuiteFile::parse(&text, &origin)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let module = match (&file.module, &file.policy) {
             (Some(module), _) => base.join(module),
@@ -260,29 +157,16 @@ fn prepare_case(
     suite_settings: &Result<Settings, InputError>,
     suite_source: &Result<CapabilitySource, CaseInputError>,
 ) -> Result<PreparedCase, CaseInputError> {
-    let (document, origin) = match &case.request {
-        Value::String(relative) => {
-            let path = base.join(relative);
-            let document = read_document(&path).map_err(|e| CaseInputError {
-                unusable: !path.is_file(),
-                message: e.to_string(),
-            })?;
-            (document, path.display().to_string())
-        }
-        inline => (
-            inline.clone(),
-            format!("{suite_origin} (case '{}')", case.name),
-        ),
+    let request = case.load_request(base, suite_origin)?;
+    let origin = match &case.request {
+        Value::String(relative) => base.join(relative).display().to_string(),
+        _ => format!("{suite_origin} (case '{}')", case.name),
     };
-    let request = admission_request::normalise(document, &origin).map_err(|e| CaseInputError {
-        message: e.to_string(),
-        unusable: false,
-    })?;
     let settings = match &case.settings {
         Some(value) => settings::from_value(value.clone(), &origin),
         None => suite_settings.clone(),
     }
-    .map_err(|e| unusable(e.to_string()))?;
+    .map_err(|e| CaseInputError::unusable(e.to_string()))?;
     let capabilities = if case.world.is_some() || case.replay.is_some() {
         load_source(base, case.world.as_deref(), case.replay.as_deref())?
     } else {
@@ -293,7 +177,7 @@ fn prepare_case(
         .as_ref()
         .map(|patterns| AllowList::parse(patterns))
         .transpose()
-        .map_err(|e| unusable(format!("case '{}': {e}", case.name)))?;
+        .map_err(|e| CaseInputError::unusable(format!("case '{}': {e}", case.name)))?;
     Ok(PreparedCase {
         request,
         settings,

@@ -42,7 +42,7 @@ impl Subject<'_> {
         }
     }
 
-    fn allowed_by(&self, p: &SubjectPattern) -> bool {
+    fn matches(&self, p: &SubjectPattern) -> bool {
         let m = |pattern: &Option<String>, value: &str| {
             pattern.as_deref().is_none_or(|p| glob_match(p, value))
         };
@@ -161,11 +161,7 @@ pub fn check(b: &Binding<'_>, s: &Settings, report: &mut Report) {
             .subjects
             .iter()
             .enumerate()
-            .filter(|(_, sub)| {
-                !s.role_ref_allowed_subjects
-                    .iter()
-                    .any(|p| sub.allowed_by(p))
-            })
+            .filter(|(_, sub)| !s.role_ref_allowed_subjects.iter().any(|p| sub.matches(p)))
             .map(|(i, sub)| format!("subjects[{i}] {}", sub.describe()))
             .collect();
         if !outsiders.is_empty() {
@@ -199,6 +195,38 @@ fn why_denied(role: &str) -> &'static str {
     }
 }
 
+/// Why nobody may bind a role to this subject (a built-in group or user, or one of
+/// `deniedSubjects`), unless the role is a ClusterRole of `deniedSubjectsAllowedRoles`. Only
+/// ClusterRoles: a namespace's own Role of the same name may grant anything.
+fn denied_subject(b: &Binding<'_>, sub: &Subject<'_>, s: &Settings) -> Option<&'static str> {
+    let built_in = match (sub.kind, sub.name) {
+        ("User" | "Group", "system:anonymous") => {
+            Some("grants the role to unauthenticated requests")
+        }
+        ("User" | "Group", "system:unauthenticated") => {
+            Some("grants the role to every unauthenticated request")
+        }
+        ("User" | "Group", "system:authenticated") if s.deny_authenticated_group => {
+            Some("grants the role to every authenticated user and service account")
+        }
+        ("User" | "Group", "system:masters") if s.deny_masters_group => {
+            Some("system:masters already bypasses RBAC; binding it hides who holds the role")
+        }
+        _ => None,
+    };
+    let why = built_in.or_else(|| {
+        s.denied_subjects
+            .iter()
+            .any(|p| sub.matches(p))
+            .then_some("the subject is on the deny-list (deniedSubjects)")
+    })?;
+    let allowed_role = b.role_kind == "ClusterRole"
+        && s.denied_subjects_allowed_roles
+            .iter()
+            .any(|g| glob_match(g, b.role_name));
+    (!allowed_role).then_some(why)
+}
+
 fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &mut Report) {
     let at = format!(
         "{}: subjects[{i}] {} bound to {}",
@@ -206,26 +234,12 @@ fn subject(b: &Binding<'_>, i: usize, sub: &Subject<'_>, s: &Settings, report: &
         sub.describe(),
         b.describe_role()
     );
-    if matches!(sub.kind, "User" | "Group") {
-        let why = match sub.name {
-            "system:anonymous" => Some("grants the role to unauthenticated requests"),
-            "system:unauthenticated" => Some("grants the role to every unauthenticated request"),
-            "system:authenticated" if s.deny_authenticated_group => {
-                Some("grants the role to every authenticated user and service account")
-            }
-            "system:masters" if s.deny_masters_group => {
-                Some("system:masters already bypasses RBAC; binding it hides who holds the role")
-            }
-            _ => None,
-        };
-        if let Some(why) = why {
-            report.add(
-                RuleId::Subjects.as_str(),
-                s.subjects,
-                format!("{at}: {why}"),
-            );
-        }
-        return;
+    if let Some(why) = denied_subject(b, sub, s) {
+        report.add(
+            RuleId::Subjects.as_str(),
+            s.subjects,
+            format!("{at}: {why}"),
+        );
     }
     if sub.kind != "ServiceAccount" {
         return;
@@ -453,5 +467,35 @@ mod tests {
         let s = Settings::default();
         assert!(run("RoleBinding", json!({"roleRef": 3, "subjects": "x"}), &s).is_empty());
         assert!(run("RoleBinding", json!({"subjects": [1, {"kind": 2}]}), &s).is_empty());
+    }
+
+    #[test]
+    fn denied_subjects_and_the_cluster_roles_they_may_hold() {
+        let mut s = Settings::default();
+        let unauthenticated = json!([{"kind": "Group", "name": "system:unauthenticated"}]);
+        let public = binding(
+            "ClusterRole",
+            "system:public-info-viewer",
+            unauthenticated.clone(),
+        );
+        assert_eq!(run("ClusterRoleBinding", public.clone(), &s).len(), 1);
+        s.denied_subjects_allowed_roles = vec!["system:public-info-*".into()];
+        assert!(run("ClusterRoleBinding", public, &s).is_empty());
+        // A namespace's Role of that name is no ClusterRole: still denied.
+        let role = binding("Role", "system:public-info-viewer", unauthenticated);
+        assert_eq!(run("RoleBinding", role, &s).len(), 1);
+
+        let contractor = json!([{"kind": "User", "name": "bob@contractor.example"}]);
+        let view = binding("ClusterRole", "view", contractor);
+        assert!(run("ClusterRoleBinding", view.clone(), &s).is_empty());
+        s.denied_subjects = vec![SubjectPattern {
+            kind: Some("User".into()),
+            name: Some("*@contractor.example".into()),
+            namespace: None,
+        }];
+        let v = run("ClusterRoleBinding", view, &s);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].0, "subjects");
+        assert!(v[0].2.contains("deny-list (deniedSubjects)"), "{}", v[0].2);
     }
 }

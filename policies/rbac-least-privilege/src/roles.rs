@@ -3,7 +3,7 @@
 use crate::matching::{Rule, overlapping, plain_overlap, resource_overlap, rules_of, show};
 use crate::rules::RuleId;
 use crate::sensitive::{Permission, escalation_targets};
-use crate::settings::Settings;
+use crate::settings::{Settings, WildcardField};
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub fn check(object: &Value, settings: &Settings) -> Vec<Finding> {
         if let Some(message) = settings
             .wildcards
             .is_on()
-            .then(|| wildcards(i, &rule))
+            .then(|| wildcards(i, &rule, settings))
             .flatten()
         {
             out.push(Finding {
@@ -70,22 +70,24 @@ pub fn check(object: &Value, settings: &Settings) -> Vec<Finding> {
     out
 }
 
-fn is_wild_resource(r: &str) -> bool {
-    r == "*" || r.starts_with("*/") || r.ends_with("/*")
+fn is_wild_resource(r: &str, literal_only: bool) -> bool {
+    r == "*" || (!literal_only && (r.starts_with("*/") || r.ends_with("/*")))
 }
 
-fn wildcards(i: usize, rule: &Rule<'_>) -> Option<String> {
+fn wildcards(i: usize, rule: &Rule<'_>, settings: &Settings) -> Option<String> {
     let mut parts = Vec::new();
-    let mut field = |name: &str, items: Vec<&str>| {
-        if !items.is_empty() {
+    let mut field = |which: WildcardField, name: &str, items: Vec<&str>| {
+        if !items.is_empty() && settings.wildcards_in.contains(&which) {
             parts.push(format!("{name} {}", show(&items)));
         }
     };
     field(
+        WildcardField::Verbs,
         "verbs",
         rule.verbs.iter().copied().filter(|v| *v == "*").collect(),
     );
     field(
+        WildcardField::ApiGroups,
         "apiGroups",
         rule.api_groups
             .iter()
@@ -94,19 +96,21 @@ fn wildcards(i: usize, rule: &Rule<'_>) -> Option<String> {
             .collect(),
     );
     field(
+        WildcardField::Resources,
         "resources",
         rule.resources
             .iter()
             .copied()
-            .filter(|r| is_wild_resource(r))
+            .filter(|r| is_wild_resource(r, settings.literal_wildcards_only))
             .collect(),
     );
     field(
+        WildcardField::NonResourceUrls,
         "nonResourceURLs",
         rule.non_resource_urls
             .iter()
             .copied()
-            .filter(|u| u.contains('*'))
+            .filter(|u| *u == "*" || (!settings.literal_wildcards_only && u.contains('*')))
             .collect(),
     );
     if parts.is_empty() {
@@ -189,6 +193,74 @@ mod tests {
 
     fn findings(rules: Value, settings: &Settings) -> Vec<Finding> {
         check(&json!({ "rules": rules }), settings)
+    }
+
+    #[test]
+    fn wildcards_per_field_and_literal_only() {
+        let rule = |r: Value| findings(json!([r]), &only(Family::Wildcards));
+        let mut s = only(Family::Wildcards);
+        s.wildcards_in = vec![WildcardField::Verbs];
+        let with = |r: Value, s: &Settings| findings(json!([r]), s).len();
+        assert_eq!(
+            with(
+                json!({"apiGroups": ["*"], "resources": ["*"], "verbs": ["get"]}),
+                &s
+            ),
+            0
+        );
+        assert_eq!(
+            with(
+                json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}),
+                &s
+            ),
+            1
+        );
+        s.wildcards_in = vec![WildcardField::Resources];
+        assert_eq!(
+            with(
+                json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}),
+                &s
+            ),
+            0
+        );
+        assert_eq!(
+            with(
+                json!({"apiGroups": [""], "resources": ["*/scale"], "verbs": ["get"]}),
+                &s
+            ),
+            1
+        );
+        s.literal_wildcards_only = true;
+        assert_eq!(
+            with(
+                json!({"apiGroups": [""], "resources": ["*/scale", "pods/*"], "verbs": ["get"]}),
+                &s
+            ),
+            0
+        );
+        assert_eq!(
+            with(
+                json!({"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}),
+                &s
+            ),
+            1
+        );
+        s.wildcards_in = vec![WildcardField::NonResourceUrls];
+        assert_eq!(
+            with(
+                json!({"nonResourceURLs": ["/metrics/*"], "verbs": ["get"]}),
+                &s
+            ),
+            0
+        );
+        assert_eq!(
+            with(json!({"nonResourceURLs": ["*"], "verbs": ["get"]}), &s),
+            1
+        );
+        assert_eq!(
+            rule(json!({"nonResourceURLs": ["/metrics/*"], "verbs": ["get"]})).len(),
+            1
+        );
     }
 
     fn only(family: Family) -> Settings {

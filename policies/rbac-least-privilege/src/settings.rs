@@ -18,6 +18,10 @@ pub struct Settings {
     pub binding_exemptions: NameExemptions,
 
     pub wildcards: Action,
+    /// Which fields of a rule the `wildcards` rule reads.
+    pub wildcards_in: Vec<WildcardField>,
+    /// Only the element `*` is a wildcard; `*/scale`, `pods/*` and `/apis/*` are not.
+    pub literal_wildcards_only: bool,
     pub escalation: Action,
     pub sensitive: Action,
     /// Replaces the built-in list of sensitive permissions.
@@ -40,6 +44,10 @@ pub struct Settings {
     pub subjects: Action,
     pub deny_authenticated_group: bool,
     pub deny_masters_group: bool,
+    /// More subjects nobody may bind a role to (the `subjects` rule), added to the built-in ones.
+    pub denied_subjects: Vec<SubjectPattern>,
+    /// ClusterRoles (name globs) that may still be bound to denied subjects.
+    pub denied_subjects_allowed_roles: Vec<String>,
     pub default_service_account: Action,
     pub cross_namespace_service_account: Action,
 
@@ -63,6 +71,8 @@ impl Default for Settings {
             role_exemptions: NameExemptions::system_roles(),
             binding_exemptions: NameExemptions::system_prefix(),
             wildcards: Action::Deny,
+            wildcards_in: WildcardField::ALL.to_vec(),
+            literal_wildcards_only: false,
             escalation: Action::Deny,
             sensitive: Action::Deny,
             sensitive_permissions: sensitive::defaults(),
@@ -76,6 +86,8 @@ impl Default for Settings {
             subjects: Action::Deny,
             deny_authenticated_group: true,
             deny_masters_group: true,
+            denied_subjects: Vec::new(),
+            denied_subjects_allowed_roles: Vec::new(),
             default_service_account: Action::Deny,
             cross_namespace_service_account: Action::Warn,
             effective_permissions: Action::Deny,
@@ -149,7 +161,29 @@ impl Default for DeniedRoleRefs {
     }
 }
 
-/// A subject allowed to hold a denied role; each given field is a glob, absent fields match all.
+/// A field of a PolicyRule a wildcard can stand in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum WildcardField {
+    #[serde(rename = "verbs")]
+    Verbs,
+    #[serde(rename = "resources")]
+    Resources,
+    #[serde(rename = "apiGroups")]
+    ApiGroups,
+    #[serde(rename = "nonResourceURLs")]
+    NonResourceUrls,
+}
+
+impl WildcardField {
+    pub const ALL: [WildcardField; 4] = [
+        WildcardField::Verbs,
+        WildcardField::Resources,
+        WildcardField::ApiGroups,
+        WildcardField::NonResourceUrls,
+    ];
+}
+
+/// A subject pattern (a subject allowed to hold a denied role, or a denied subject); each given field is a glob, absent fields match all.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubjectPattern {
@@ -211,35 +245,20 @@ impl Settings {
         ] {
             names(field, list)?;
         }
-        capped(
-            "roleRefAllowedSubjects",
-            self.role_ref_allowed_subjects.len(),
+        subject_patterns("roleRefAllowedSubjects", &self.role_ref_allowed_subjects)?;
+        subject_patterns("deniedSubjects", &self.denied_subjects)?;
+        names(
+            "deniedSubjectsAllowedRoles",
+            &self.denied_subjects_allowed_roles,
         )?;
-        for (i, s) in self.role_ref_allowed_subjects.iter().enumerate() {
-            if s.kind.is_none() && s.name.is_none() && s.namespace.is_none() {
-                return Err(SettingsError(format!(
-                    "roleRefAllowedSubjects[{i}]: give at least one of kind, name, namespace"
-                )));
-            }
-            if let Some(kind) = &s.kind
-                && !SUBJECT_KINDS.contains(&kind.as_str())
-            {
-                return Err(SettingsError(format!(
-                    "roleRefAllowedSubjects[{i}].kind: must be one of {}",
-                    SUBJECT_KINDS.join(", ")
-                )));
-            }
-            for (field, value) in [("name", &s.name), ("namespace", &s.namespace)] {
-                if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
-                    return Err(SettingsError(format!(
-                        "roleRefAllowedSubjects[{i}].{field}: must not be empty"
-                    )));
-                }
-            }
-            if self.role_ref_allowed_subjects[..i].contains(s) {
-                return Err(SettingsError(format!(
-                    "roleRefAllowedSubjects[{i}]: duplicate entry"
-                )));
+        if self.wildcards_in.is_empty() {
+            return Err(SettingsError(
+                "wildcardsIn: must name at least one field (to switch the rule off, set wildcards: off)".into(),
+            ));
+        }
+        for (i, field) in self.wildcards_in.iter().enumerate() {
+            if self.wildcards_in[..i].contains(field) {
+                return Err(SettingsError(format!("wildcardsIn[{i}]: duplicate entry")));
             }
         }
         for (i, s) in self.pod_connect_subresources.iter().enumerate() {
@@ -251,6 +270,37 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Subject patterns: capped, each with a field, a known kind, no empty glob, none twice.
+fn subject_patterns(path: &str, list: &[SubjectPattern]) -> Result<(), SettingsError> {
+    capped(path, list.len())?;
+    for (i, s) in list.iter().enumerate() {
+        if s.kind.is_none() && s.name.is_none() && s.namespace.is_none() {
+            return Err(SettingsError(format!(
+                "{path}[{i}]: give at least one of kind, name, namespace"
+            )));
+        }
+        if let Some(kind) = &s.kind
+            && !SUBJECT_KINDS.contains(&kind.as_str())
+        {
+            return Err(SettingsError(format!(
+                "{path}[{i}].kind: must be one of {}",
+                SUBJECT_KINDS.join(", ")
+            )));
+        }
+        for (field, value) in [("name", &s.name), ("namespace", &s.namespace)] {
+            if value.as_ref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(SettingsError(format!(
+                    "{path}[{i}].{field}: must not be empty"
+                )));
+            }
+        }
+        if list[..i].contains(s) {
+            return Err(SettingsError(format!("{path}[{i}]: duplicate entry")));
+        }
+    }
+    Ok(())
 }
 
 impl Validatable for Settings {

@@ -17,14 +17,20 @@ pub fn evaluate(req: &Request<'_>, settings: &Settings) -> Report {
             }
             "ConfigMap" => plaintext::check_config_map(object, &settings.plaintext, &mut report),
             "ServiceAccount" => {
-                let mutated = settings
-                    .mutation
-                    .enabled
+                let in_scope = settings
+                    .service_accounts
+                    .automount_applies_to(req.name(), req.namespace());
+                let mutated = (settings.mutation.enabled && in_scope)
                     .then(|| mutate::service_account(object))
                     .flatten();
                 let judged = mutated.as_ref().unwrap_or(object);
                 shapes::check_service_account(judged, settings, &mut report);
-                tokens::check_service_account(judged, &settings.service_accounts, &mut report);
+                tokens::check_service_account(
+                    judged,
+                    &settings.service_accounts,
+                    in_scope,
+                    &mut report,
+                );
                 if let Some(m) = mutated {
                     report.set_mutated(m);
                 }

@@ -2,10 +2,10 @@
 //!
 //! Messages name where the credential is and which detector fired, never the value.
 
-use crate::detect::{self, Config};
+use crate::detect::{self, Config, SensitiveNames};
 use crate::pod_ctx::{PodCtx, describe};
 use crate::rules::RuleId;
-use crate::settings::Plaintext;
+use crate::settings::{Plaintext, SensitiveNameValues};
 use policy_common::Report;
 use policy_common::glob::glob_match;
 use policy_common::json::escape_token;
@@ -28,6 +28,11 @@ impl<'a> Scanner<'a> {
         Scanner {
             cfg: Config {
                 disabled: &settings.disabled_detectors,
+                names: SensitiveNames {
+                    built_in: settings.built_in_sensitive_names,
+                    extra: &settings.sensitive_names,
+                },
+                any_value: settings.sensitive_name_values == SensitiveNameValues::Any,
                 min_length: settings.min_length,
                 min_entropy: settings.min_entropy,
             },

@@ -1,6 +1,7 @@
 //! Settings of the policy: one block per rule family, every rule with its own action.
 
 use kubewarden_policy_sdk::settings::Validatable;
+use policy_common::glob::glob_match;
 use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
@@ -82,6 +83,13 @@ pub struct Plaintext {
     pub detectors: Vec<CustomDetector>,
     /// Built-in detector ids to switch off.
     pub disabled_detectors: Vec<String>,
+    /// Sensitive-name rule: more names (case-insensitive substrings of a variable, flag or
+    /// key name; a glob over the whole name when they hold `*` or `?`).
+    pub sensitive_names: Vec<String>,
+    /// Sensitive-name rule: `false` keeps only `sensitiveNames`.
+    pub built_in_sensitive_names: bool,
+    /// Sensitive-name rule: which literals under a sensitive name are reported.
+    pub sensitive_name_values: SensitiveNameValues,
     /// Sensitive-name rule: minimum literal length.
     pub min_length: usize,
     /// Sensitive-name rule: minimum Shannon entropy in bits per character.
@@ -97,9 +105,45 @@ impl Default for Plaintext {
             allowed_values: Vec::new(),
             detectors: Vec::new(),
             disabled_detectors: Vec::new(),
+            sensitive_names: Vec::new(),
+            built_in_sensitive_names: true,
+            sensitive_name_values: SensitiveNameValues::HighEntropy,
             min_length: 8,
             min_entropy: 3.0,
         }
+    }
+}
+
+/// Which literal values under a sensitive name the `sensitive-name` detector reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SensitiveNameValues {
+    /// At least `minLength` characters and `minEntropy` bits per character, not a
+    /// placeholder, number or boolean.
+    #[default]
+    HighEntropy,
+    /// Every non-empty literal (the guards for names, paths and `$(VAR)` references stay).
+    Any,
+}
+
+/// By hand, as `Action`: a wrong type is refused with the allowed values listed, and the
+/// module stays smaller than with the derive.
+impl<'de> Deserialize<'de> for SensitiveNameValues {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = SensitiveNameValues;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("one of highEntropy or any")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                match v {
+                    "highEntropy" => Ok(SensitiveNameValues::HighEntropy),
+                    "any" => Ok(SensitiveNameValues::Any),
+                    _ => Err(E::unknown_variant(v, &["highEntropy", "any"])),
+                }
+            }
+        }
+        deserializer.deserialize_str(Visitor)
     }
 }
 
@@ -209,6 +253,10 @@ impl Default for ServiceAccountToken {
 pub struct ServiceAccounts {
     /// `automountServiceAccountToken` not `false`.
     pub automount: Action,
+    /// ServiceAccount names (globs) `automount` applies to; empty: every ServiceAccount.
+    pub automount_names: Vec<String>,
+    /// Namespaces (globs) `automount` applies in; empty: every namespace.
+    pub automount_namespaces: Vec<String>,
     /// A non-empty `.secrets` list (long-lived tokens).
     pub secrets: Action,
 }
@@ -217,8 +265,20 @@ impl Default for ServiceAccounts {
     fn default() -> Self {
         ServiceAccounts {
             automount: Action::Warn,
+            automount_names: Vec::new(),
+            automount_namespaces: Vec::new(),
             secrets: Action::Warn,
         }
+    }
+}
+
+impl ServiceAccounts {
+    /// Whether the `automount` rule (and its mutation) applies to this ServiceAccount.
+    pub fn automount_applies_to(&self, name: &str, namespace: &str) -> bool {
+        let selects = |globs: &[String], value: &str| {
+            globs.is_empty() || globs.iter().any(|g| glob_match(g, value))
+        };
+        selects(&self.automount_names, name) && selects(&self.automount_namespaces, namespace)
     }
 }
 
@@ -376,7 +436,21 @@ impl Settings {
                 )));
             }
         }
+        non_empty("plaintext.sensitiveNames", &p.sensitive_names)?;
+        if !p.built_in_sensitive_names && p.sensitive_names.is_empty() {
+            return Err(SettingsError(
+                "plaintext.builtInSensitiveNames: false needs plaintext.sensitiveNames (to switch the detector off, list 'sensitive-name' in plaintext.disabledDetectors)".into(),
+            ));
+        }
         non_empty("plaintext.disabledDetectors", &p.disabled_detectors)?;
+        non_empty(
+            "serviceAccounts.automountNames",
+            &self.service_accounts.automount_names,
+        )?;
+        non_empty(
+            "serviceAccounts.automountNamespaces",
+            &self.service_accounts.automount_namespaces,
+        )?;
         for (i, id) in p.disabled_detectors.iter().enumerate() {
             if !crate::detect::BUILTIN_IDS.contains(&id.as_str()) {
                 return Err(SettingsError(format!(

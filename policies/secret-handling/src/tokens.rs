@@ -60,17 +60,25 @@ pub fn check_pod(ctx: &PodCtx<'_>, settings: &ServiceAccountToken, report: &mut 
     }
 }
 
-pub fn check_service_account(object: &Value, settings: &ServiceAccounts, report: &mut Report) {
+/// `automount_in_scope`: the ServiceAccount is one `serviceAccounts.automountNames` and
+/// `automountNamespaces` select.
+pub fn check_service_account(
+    object: &Value,
+    settings: &ServiceAccounts,
+    automount_in_scope: bool,
+    report: &mut Report,
+) {
     let name = policy_common::redact::value(
         object
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or(""),
     );
-    if object
-        .get("automountServiceAccountToken")
-        .and_then(Value::as_bool)
-        != Some(false)
+    if automount_in_scope
+        && object
+            .get("automountServiceAccountToken")
+            .and_then(Value::as_bool)
+            != Some(false)
     {
         report.add(
             RuleId::ServiceAccountAutomount.as_str(),

@@ -18,7 +18,7 @@ use cloud::{
 };
 use credentials::{private_key, url_credentials};
 use names::sensitive_literal;
-pub use names::{is_placeholder, sensitive_name};
+pub use names::{SensitiveNames, is_placeholder, sensitive_name};
 use tokens::{github_token, gitlab_token, jwt, slack_token, slack_webhook, stripe_key};
 
 /// Ids of the built-in detectors, as used in messages and in `plaintext.disabledDetectors`.
@@ -43,6 +43,10 @@ pub const BUILTIN_IDS: [&str; 14] = [
 #[derive(Clone, Copy, Debug)]
 pub struct Config<'a> {
     pub disabled: &'a [String],
+    /// The sensitive-name detector's names in force.
+    pub names: SensitiveNames<'a>,
+    /// Report every literal under a sensitive name, not only long high-entropy ones.
+    pub any_value: bool,
     pub min_length: usize,
     pub min_entropy: f64,
 }
@@ -66,7 +70,7 @@ pub fn scan(name: &str, value: &str, cfg: &Config<'_>) -> Option<Detection> {
     if let Some(id) = scan_tokens(name, value, cfg) {
         return Some(Detection { id, encoded: false });
     }
-    if cfg.on("sensitive-name") && sensitive_literal(name, value, cfg.min_length, cfg.min_entropy) {
+    if cfg.on("sensitive-name") && sensitive_literal(name, value, cfg) {
         return Some(Detection {
             id: "sensitive-name",
             encoded: false,

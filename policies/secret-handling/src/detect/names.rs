@@ -1,7 +1,44 @@
 //! The sensitive-name heuristic: a literal with enough length and entropy under a name that
 //! announces a credential, unless it is a placeholder, a path or a number.
 
+use super::Config;
 use super::chars::entropy;
+use policy_common::glob::glob_match;
+
+/// The names that announce a credential: the built-in words and the user's
+/// `plaintext.sensitiveNames`.
+#[derive(Clone, Copy, Debug)]
+pub struct SensitiveNames<'a> {
+    pub built_in: bool,
+    /// Case-insensitive substrings, or globs over the whole name when they hold `*` or `?`.
+    pub extra: &'a [String],
+}
+
+impl SensitiveNames<'_> {
+    pub const BUILT_IN: SensitiveNames<'static> = SensitiveNames {
+        built_in: true,
+        extra: &[],
+    };
+
+    pub fn matches(&self, name: &str) -> bool {
+        let words = name_words(name);
+        if words.last().is_none_or(|last| descriptive(last)) {
+            return false;
+        }
+        if self.built_in && sensitive_words(&words) {
+            return true;
+        }
+        let upper = name.to_ascii_uppercase();
+        self.extra.iter().any(|pattern| {
+            let pattern = pattern.to_ascii_uppercase();
+            if pattern.contains(['*', '?']) {
+                glob_match(&pattern, &upper)
+            } else {
+                upper.contains(&pattern)
+            }
+        })
+    }
+}
 
 /// Splits `dbPassword`, `DB_PASSWORD`, `--db-password` into upper-case words.
 pub(super) fn name_words(name: &str) -> Vec<String> {
@@ -28,13 +65,13 @@ pub(super) fn name_words(name: &str) -> Vec<String> {
     words
 }
 
-/// Whether a variable / flag / key name announces a credential.
+/// Whether a variable / flag / key name announces a credential (the built-in words).
 pub fn sensitive_name(name: &str) -> bool {
-    let words = name_words(name);
-    let Some(last) = words.last() else {
-        return false;
-    };
-    // Names that describe a credential without holding one.
+    SensitiveNames::BUILT_IN.matches(name)
+}
+
+/// A last word that describes a credential without holding one (`TOKEN_FILE`, `PASSWORD_TTL`).
+fn descriptive(last: &str) -> bool {
     const DESCRIPTIVE: [&str; 34] = [
         "FILE",
         "FILES",
@@ -71,9 +108,11 @@ pub fn sensitive_name(name: &str) -> bool {
         "MOUNT",
         "LOCATION",
     ];
-    if DESCRIPTIVE.contains(&last.as_str()) {
-        return false;
-    }
+    DESCRIPTIVE.contains(&last)
+}
+
+/// Whether one of the words is a built-in credential word.
+fn sensitive_words(words: &[String]) -> bool {
     const CONTAINED: [&str; 7] = [
         "PASSWORD",
         "PASSWD",
@@ -200,16 +239,18 @@ pub(super) fn is_float(v: &str) -> bool {
     i == b.len()
 }
 
-/// A literal with enough length and entropy under a sensitive name.
-pub(super) fn sensitive_literal(
-    name: &str,
-    value: &str,
-    min_length: usize,
-    min_entropy: f64,
-) -> bool {
+/// A literal under a sensitive name: any non-empty one that is not a path or a `$(VAR)`
+/// reference with `any_value`, else one with enough length and entropy.
+pub(super) fn sensitive_literal(name: &str, value: &str, cfg: &Config<'_>) -> bool {
     let v = value.trim();
-    if !sensitive_name(name)
-        || v.len() < min_length
+    if !cfg.names.matches(name) {
+        return false;
+    }
+    if cfg.any_value {
+        let reference = v.starts_with("$(") && v.ends_with(')') && !v[2..].contains('(');
+        return !(v.is_empty() || reference || is_path(v));
+    }
+    if v.len() < cfg.min_length
         || v.contains(char::is_whitespace)
         || v.contains("://")
         || is_placeholder(v)
@@ -219,5 +260,5 @@ pub(super) fn sensitive_literal(
     {
         return false;
     }
-    entropy(v) >= min_entropy
+    entropy(v) >= cfg.min_entropy
 }

@@ -3,6 +3,8 @@ use super::*;
 
 const CFG: Config<'static> = Config {
     disabled: &[],
+    names: SensitiveNames::BUILT_IN,
+    any_value: false,
     min_length: 8,
     min_entropy: 3.0,
 };
@@ -220,4 +222,67 @@ fn helpers() {
     assert!(!sensitive_name("KEYCLOAK_REALM"));
     assert!(!sensitive_name("PUBLIC_KEY_PATH"));
     assert!(!sensitive_name(""));
+}
+
+#[test]
+fn sensitive_names_can_be_added_replaced_and_flag_any_value() {
+    let extra = vec!["bearer".to_string(), "*_PIN".to_string()];
+    let added = Config {
+        names: SensitiveNames {
+            built_in: true,
+            extra: &extra,
+        },
+        ..CFG
+    };
+    // A user word as a case-insensitive substring, a glob over the whole name.
+    assert_eq!(
+        id("AUTH_BEARER", "q8Zr3xLm2Vt9"),
+        None,
+        "not a built-in word"
+    );
+    assert_eq!(
+        id_with(&added, "AUTH_BEARER", "q8Zr3xLm2Vt9"),
+        Some("sensitive-name")
+    );
+    assert_eq!(
+        id_with(&added, "card_pin", "q8Zr3xLm2Vt9"),
+        Some("sensitive-name")
+    );
+    assert_eq!(id_with(&added, "PIN_CODE", "q8Zr3xLm2Vt9"), None);
+    // The descriptive-suffix guard holds for user names too.
+    assert_eq!(id_with(&added, "BEARER_FILE", "q8Zr3xLm2Vt9"), None);
+    let replaced = Config {
+        names: SensitiveNames {
+            built_in: false,
+            extra: &extra,
+        },
+        ..CFG
+    };
+    assert_eq!(id_with(&replaced, "DB_PASSWORD", "q8Zr3xLm2Vt9"), None);
+    assert_eq!(
+        id_with(&replaced, "X_BEARER", "q8Zr3xLm2Vt9"),
+        Some("sensitive-name")
+    );
+    let any = Config {
+        any_value: true,
+        ..CFG
+    };
+    assert_eq!(id("DB_PASSWORD", "hunter2"), None, "short and low-entropy");
+    assert_eq!(
+        id_with(&any, "DB_PASSWORD", "hunter2"),
+        Some("sensitive-name")
+    );
+    assert_eq!(
+        id_with(&any, "DB_PASSWORD", "changeme"),
+        Some("sensitive-name")
+    );
+    for guarded in ["", "  ", "/run/secrets/db", "$(DB_PASSWORD_FROM_SECRET)"] {
+        assert_eq!(id_with(&any, "DB_PASSWORD", guarded), None, "{guarded:?}");
+    }
+    assert_eq!(id_with(&any, "DB_PASSWORD_FILE", "hunter2"), None);
+    assert_eq!(id_with(&any, "LOG_LEVEL", "info"), None);
+}
+
+fn id_with(cfg: &Config<'_>, name: &str, value: &str) -> Option<&'static str> {
+    scan(name, value, cfg).map(|d| d.id)
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::document::{InputError, parse_json_or_yaml, sort_keys};
+use crate::document::{InputError, parse_json_or_yaml, sort_keys};
 
 pub type Settings = Map<String, Value>;
 

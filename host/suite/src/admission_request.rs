@@ -4,7 +4,7 @@ use k8s_openapi::api::authentication::v1::UserInfo;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::document::{InputError, sort_keys};
+use crate::document::{InputError, sort_keys};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupVersionKind {
