@@ -83,6 +83,8 @@ unit:
 ## (rewrite the record with --record-responses only when a change of behaviour is intended)
 suites: policies guests host
 	$(KWHOST) test --junit target/junit.xml --compare-responses tests/baseline/responses.json tests/suites
+	python3 tests/scripts/check-planted-secrets.py $(KWHOST)
+	python3 tests/scripts/check-peer-coverage.py
 
 ## registry: push every policy to a real local OCI registry, pull back, compare, replay suites
 registry: policies guests host

@@ -214,11 +214,13 @@ fn run_prepared(
             response.to_json(),
         ),
     };
+    let diagnostics = evaluation.diagnostics.join("\n");
     problems.extend(scan_for_secrets(
         &suite.planted_secrets,
         &[
             ("response", &output_text),
             ("guest output", &evaluation.guest_output),
+            ("host diagnostics", &diagnostics),
         ],
     ));
     if !problems.is_empty() && !evaluation.diagnostics.is_empty() {
