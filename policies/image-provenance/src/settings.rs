@@ -3,7 +3,7 @@
 
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::image::{ImagePattern, RegistryPattern, RepositoryPrefix};
-use policy_common::settings::SettingsError;
+use policy_common::settings::{MAX_ENTRIES, SettingsError};
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -233,6 +233,8 @@ impl Verifier {
             }
             Verifier::Certificate(c) => {
                 pem("certificate.certificate", &c.certificate)?;
+                let chain = c.certificate_chain.as_deref().unwrap_or_default();
+                policy_common::settings::capped("certificate.certificateChain", chain.len())?;
                 for (i, cert) in c.certificate_chain.iter().flatten().enumerate() {
                     pem(&format!("certificate.certificateChain[{i}]"), cert)?;
                 }
@@ -273,19 +275,10 @@ fn no_empty(path: &str, entries: &[String]) -> Result<(), SettingsError> {
     }
 }
 
-/// Most entries any list setting takes (README, Settings): more would make every request slow
-/// enough to fail.
-pub const MAX_ENTRIES: usize = 1000;
-
 /// A list setting holds at most [`MAX_ENTRIES`] entries, none twice (after normalisation, for
 /// patterns).
 fn entries_of<T: PartialEq>(path: &str, entries: &[T]) -> Result<(), SettingsError> {
-    if entries.len() > MAX_ENTRIES {
-        return Err(SettingsError(format!(
-            "{path}: at most {MAX_ENTRIES} entries, got {}",
-            entries.len()
-        )));
-    }
+    policy_common::settings::capped(path, entries.len())?;
     for (i, entry) in entries.iter().enumerate() {
         if let Some(j) = entries[..i].iter().position(|e| e == entry) {
             return Err(SettingsError(format!(

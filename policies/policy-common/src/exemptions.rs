@@ -30,11 +30,7 @@ impl Exemptions {
             ("users", &self.users),
             ("groups", &self.groups),
         ] {
-            if let Some(i) = entries.iter().position(|e| e.trim().is_empty()) {
-                return Err(SettingsError(format!(
-                    "{field}.{list}[{i}]: must not be empty"
-                )));
-            }
+            crate::settings::names(&format!("{field}.{list}"), entries)?;
         }
         if let Some(selector) = &self.label_selector {
             selector.validate(&format!("{field}.labelSelector"))?;

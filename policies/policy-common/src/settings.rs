@@ -43,6 +43,34 @@ impl From<SettingsError> for String {
     }
 }
 
+/// Most entries any list setting of any policy takes (each README says so): a longer list is
+/// refused, so that no accepted settings make every request slow enough to fail.
+pub const MAX_ENTRIES: usize = 1000;
+
+/// At most [`MAX_ENTRIES`] entries.
+pub fn capped(path: &str, len: usize) -> Result<(), SettingsError> {
+    if len > MAX_ENTRIES {
+        return Err(SettingsError(format!(
+            "{path}: at most {MAX_ENTRIES} entries, got {len}"
+        )));
+    }
+    Ok(())
+}
+
+/// A list of names or patterns: at most [`MAX_ENTRIES`], none empty, none twice.
+pub fn names(path: &str, list: &[String]) -> Result<(), SettingsError> {
+    capped(path, list.len())?;
+    for (i, e) in list.iter().enumerate() {
+        if e.trim().is_empty() {
+            return Err(SettingsError(format!("{path}[{i}]: must not be empty")));
+        }
+        if list[..i].contains(e) {
+            return Err(SettingsError(format!("{path}[{i}]: duplicate entry")));
+        }
+    }
+    Ok(())
+}
+
 /// Deserialises and validates settings: the verdict of `validate_settings`, for tests too.
 pub fn check<T: DeserializeOwned + Validatable>(payload: &[u8]) -> Result<(), SettingsError> {
     parse::<T>(payload).and_then(|settings| settings.validate().map_err(SettingsError))

@@ -3,7 +3,7 @@
 use crate::values::{self, PolicySet, RestartPolicy};
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::image::ImagePattern;
-use policy_common::settings::SettingsError;
+use policy_common::settings::{MAX_ENTRIES, SettingsError};
 use policy_common::{Action, Exemptions, WorkloadKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -168,17 +168,9 @@ fn restart_value(path: &str, value: &str) -> Result<RestartPolicy, SettingsError
     })
 }
 
-/// Most entries any list setting takes (README): more would make every request slow.
-pub const MAX_ENTRIES: usize = 1000;
-
 /// A list setting holds at most [`MAX_ENTRIES`] entries, none empty, none twice.
 fn entries_of(path: &str, entries: &[String]) -> Result<(), SettingsError> {
-    if entries.len() > MAX_ENTRIES {
-        return Err(SettingsError(format!(
-            "{path}: at most {MAX_ENTRIES} entries, got {}",
-            entries.len()
-        )));
-    }
+    policy_common::settings::capped(path, entries.len())?;
     for (i, entry) in entries.iter().enumerate() {
         if entry.trim().is_empty() {
             return Err(SettingsError(format!("{path}[{i}]: must not be empty")));

@@ -2,7 +2,7 @@
 
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::glob::glob_match;
-use policy_common::settings::SettingsError;
+use policy_common::settings::{SettingsError, capped, names as non_empty};
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 
@@ -364,33 +364,6 @@ fn check_regex(path: &str, pattern: &str) -> Result<(), SettingsError> {
     regex_lite::Regex::new(pattern)
         .map(|_| ())
         .map_err(|e| SettingsError(format!("{path}: invalid regex: {e}")))
-}
-
-/// Most entries any list of these settings may hold: longer lists are refused, so that no
-/// accepted settings make every request slow or fail.
-pub const MAX_ENTRIES: usize = 1000;
-
-fn capped(path: &str, len: usize) -> Result<(), SettingsError> {
-    if len > MAX_ENTRIES {
-        return Err(SettingsError(format!(
-            "{path}: at most {MAX_ENTRIES} entries, got {len}"
-        )));
-    }
-    Ok(())
-}
-
-/// A list of names or patterns: at most [`MAX_ENTRIES`], none empty, none twice.
-fn non_empty(path: &str, list: &[String]) -> Result<(), SettingsError> {
-    capped(path, list.len())?;
-    for (i, e) in list.iter().enumerate() {
-        if e.trim().is_empty() {
-            return Err(SettingsError(format!("{path}[{i}]: must not be empty")));
-        }
-        if list[..i].contains(e) {
-            return Err(SettingsError(format!("{path}[{i}]: duplicate entry")));
-        }
-    }
-    Ok(())
 }
 
 impl Settings {
