@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands::artifact::{AnnotateArgs, InspectArgs, PullArgs, PushArgs, ScaffoldArgs};
+use crate::commands::bench::BenchArgs;
 use crate::commands::run::RunArgs;
 use crate::commands::test::TestArgs;
 use crate::commands::{self, CommandError};
@@ -28,6 +29,8 @@ pub enum Command {
     Run(RunArgs),
     /// Run test suites (see docs/suites.md).
     Test(TestArgs),
+    /// Measure policies: compile, cache load, instantiate, validate fresh and warm (like `kwctl bench`).
+    Bench(BenchArgs),
     /// Embed metadata.yml (and the README as usage) into a module (like `kwctl annotate`).
     Annotate(AnnotateArgs),
     /// Show the metadata embedded in a module or a `registry://` reference.
@@ -46,6 +49,7 @@ impl Cli {
         let result = match self.command {
             Command::Run(args) => commands::run::execute(args),
             Command::Test(args) => commands::test::execute(args),
+            Command::Bench(args) => commands::bench::execute(args),
             Command::Annotate(args) => commands::artifact::annotate(args),
             Command::Inspect(args) => commands::artifact::inspect(args),
             Command::Push(args) => commands::artifact::push(args),

@@ -181,3 +181,62 @@ cases:
             .contains("failures=\"1\"")
     );
 }
+
+#[test]
+fn bench_reports_every_measurement() {
+    let dir = scratch_dir("bench");
+    let module = write_module(&dir, "accept.wasm", &responding(r#"{"accepted":true}"#));
+    std::fs::write(dir.join("req.json"), pod_request().to_string()).unwrap();
+    let out = kwhost(
+        &[
+            "bench",
+            module.to_str().unwrap(),
+            "-r",
+            dir.join("req.json").to_str().unwrap(),
+            "--warm-up-time",
+            "0",
+            "--measurement-time",
+            "0.05",
+            "--json",
+        ],
+        &dir.join("cache"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let report = &reports[0];
+    for stats in [
+        "instantiate",
+        "validate_settings",
+        "validate_fresh",
+        "validate_warm",
+    ] {
+        let s = &report[stats];
+        assert!(s["samples"].as_u64().unwrap() >= 10, "{stats}: {s}");
+        let (min, median, p99) = (
+            s["min_us"].as_f64().unwrap(),
+            s["median_us"].as_f64().unwrap(),
+            s["p99_us"].as_f64().unwrap(),
+        );
+        assert!(0.0 < min && min <= median && median <= p99, "{stats}: {s}");
+    }
+    assert!(report["evaluations_per_second_one_core"].as_f64().unwrap() > 0.0);
+    assert!(report["peak_memory_bytes"].as_u64().unwrap() >= 65536);
+
+    let bad = kwhost(
+        &[
+            "bench",
+            module.to_str().unwrap(),
+            "-r",
+            dir.join("req.json").to_str().unwrap(),
+            "--measurement-time",
+            "1e9",
+        ],
+        &dir.join("cache"),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("--measurement-time"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod artifact;
+pub mod bench;
 pub mod run;
 pub mod test;
 

@@ -358,6 +358,11 @@ impl GuestInstance {
         })
     }
 
+    /// The largest linear memory the guest has had, in bytes.
+    pub fn peak_memory_bytes(&self) -> usize {
+        self.store.data().limiter.peak_memory()
+    }
+
     /// The first growth the limits refused so far, if any.
     pub fn limit_hit(&self) -> Option<LimitHit> {
         self.store.data().limiter.hit()

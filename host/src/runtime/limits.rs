@@ -120,6 +120,8 @@ impl std::fmt::Display for LimitHit {
 pub struct GuestLimiter {
     memory_bytes: usize,
     hit: Option<LimitHit>,
+    /// The largest linear memory granted so far (`kwhost bench` reports it).
+    peak_memory: usize,
 }
 
 impl GuestLimiter {
@@ -127,7 +129,13 @@ impl GuestLimiter {
         Self {
             memory_bytes: limits.memory_bytes,
             hit: None,
+            peak_memory: 0,
         }
+    }
+
+    /// The largest linear memory granted so far, in bytes.
+    pub fn peak_memory(&self) -> usize {
+        self.peak_memory
     }
 
     /// The first growth refused so far.
@@ -144,7 +152,9 @@ impl ResourceLimiter for GuestLimiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         let allowed = desired <= self.memory_bytes;
-        if !allowed {
+        if allowed {
+            self.peak_memory = self.peak_memory.max(desired);
+        } else {
             self.hit.get_or_insert(LimitHit::Memory {
                 limit: self.memory_bytes,
                 desired,

@@ -3,7 +3,7 @@
 use crate::values::{self, PolicySet, RestartPolicy};
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::image::ImagePattern;
-use policy_common::settings::{MAX_ENTRIES, SettingsError};
+use policy_common::settings::SettingsError;
 use policy_common::{Action, Exemptions, WorkloadKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -297,6 +297,7 @@ impl Validatable for Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use policy_common::settings::MAX_ENTRIES;
     use serde_json::json;
 
     fn check(v: serde_json::Value) -> Result<(), String> {

@@ -1,0 +1,338 @@
+//! `kwhost bench`: the counterpart of `kwctl bench`. For each module: compile time, load time
+//! from the compiled-module cache, instantiate + `wapc_init`, `validate_settings`, `validate`
+//! on a fresh instance (what the policy-server does per request) and on a warm one (what
+//! `kwctl bench` measures), with min / median / p99, evaluations per second on one core and
+//! on every core, and the peak linear memory of an instance.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kwhost_artifact::metadata::ContextAwareResource;
+use serde_json::json;
+
+use super::CommandError;
+use crate::capabilities::{AllowList, CapabilityBackend, Dispatcher, NoBackend, World};
+use crate::evaluation::Policy;
+use crate::model::document::{InputError, read_document};
+use crate::model::{admission_request, settings};
+use crate::runtime::{
+    CapturedOutput, ExecutionLimits, GuestInstance, GuestStdio, ModuleCache, Runtime,
+    default_cache_dir,
+};
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Policy modules (`.wasm`, or `.wat`).
+    #[arg(required = true)]
+    pub modules: Vec<PathBuf>,
+    /// The request: an AdmissionReview or a bare AdmissionRequest, JSON or YAML.
+    #[arg(short = 'r', long)]
+    pub request_path: PathBuf,
+    /// Settings file (JSON or YAML).
+    #[arg(short = 's', long, conflicts_with = "settings_json")]
+    pub settings_path: Option<PathBuf>,
+    /// Settings as a JSON string.
+    #[arg(long)]
+    pub settings_json: Option<String>,
+    /// Answers host-capability calls from a world file (docs/suites.md).
+    #[arg(long)]
+    pub world: Option<PathBuf>,
+    /// Grant the module's contextAwareResources.
+    #[arg(long)]
+    pub allow_context_aware: bool,
+    /// Seconds each measurement runs before it is timed.
+    #[arg(long, default_value_t = 0.5)]
+    pub warm_up_time: f64,
+    /// Seconds each measurement is timed.
+    #[arg(long, default_value_t = 2.0)]
+    pub measurement_time: f64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Timings of one measurement, in microseconds.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Stats {
+    pub samples: usize,
+    pub min_us: f64,
+    pub median_us: f64,
+    pub p99_us: f64,
+}
+
+impl Stats {
+    fn of(mut samples: Vec<Duration>) -> Self {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            let i = ((samples.len() - 1) as f64 * q).round() as usize;
+            samples[i].as_secs_f64() * 1e6
+        };
+        Stats {
+            samples: samples.len(),
+            min_us: at(0.0),
+            median_us: at(0.5),
+            p99_us: at(0.99),
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub module: String,
+    pub compile_ms: f64,
+    pub cache_load_ms: f64,
+    pub instantiate: Stats,
+    pub validate_settings: Stats,
+    pub validate_fresh: Stats,
+    pub validate_warm: Stats,
+    pub evaluations_per_second_one_core: f64,
+    pub evaluations_per_second_all_cores: f64,
+    pub cores: usize,
+    pub peak_memory_bytes: usize,
+}
+
+/// Everything one evaluation needs, shared by the measuring threads.
+struct Bench {
+    policy: Policy,
+    granted: Vec<ContextAwareResource>,
+    backend: Arc<dyn CapabilityBackend>,
+    settings: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+impl Bench {
+    fn instantiate(&self) -> Result<GuestInstance, CommandError> {
+        let dispatcher = Dispatcher::new(
+            AllowList::allow_all(),
+            self.granted.clone(),
+            self.backend.clone(),
+        );
+        self.policy
+            .module
+            .instantiate(
+                ExecutionLimits::default(),
+                &GuestStdio::Capture(CapturedOutput::new()),
+                Arc::new(dispatcher),
+            )
+            .map_err(|e| CommandError::Failed(format!("initialisation failed: {}", e.message)))
+    }
+
+    fn call(
+        instance: &mut GuestInstance,
+        operation: &str,
+        payload: &[u8],
+    ) -> Result<(), CommandError> {
+        instance
+            .call(operation, payload)
+            .map(drop)
+            .map_err(|e| CommandError::Failed(format!("{operation} failed: {}", e.message)))
+    }
+
+    /// A fresh instance and one `validate` call: one policy-server request.
+    fn fresh_evaluation(&self) -> Result<GuestInstance, CommandError> {
+        let mut instance = self.instantiate()?;
+        Self::call(&mut instance, "validate", &self.payload)?;
+        Ok(instance)
+    }
+}
+
+/// Runs `step` for the warm-up time, then samples it for the measurement time (at least 10
+/// samples). `step` returns the duration it measured.
+fn measure(
+    times: (Duration, Duration),
+    mut step: impl FnMut() -> Result<Duration, CommandError>,
+) -> Result<Stats, CommandError> {
+    let (warm_up, measurement) = times;
+    let start = Instant::now();
+    while start.elapsed() < warm_up {
+        step()?;
+    }
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < measurement || samples.len() < 10 {
+        samples.push(step()?);
+    }
+    Ok(Stats::of(samples))
+}
+
+fn timed<T>(f: impl FnOnce() -> Result<T, CommandError>) -> Result<(T, Duration), CommandError> {
+    let start = Instant::now();
+    let value = f()?;
+    Ok((value, start.elapsed()))
+}
+
+/// Fresh evaluations per second over `time` on `threads` threads at once.
+fn throughput(bench: &Bench, threads: usize, time: Duration) -> Result<f64, CommandError> {
+    let start = Instant::now();
+    let counts = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut count = 0u64;
+                    while start.elapsed() < time {
+                        bench.fresh_evaluation()?;
+                        count += 1;
+                    }
+                    Ok::<u64, CommandError>(count)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a measuring thread never panics"))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(counts.iter().sum::<u64>() as f64 / start.elapsed().as_secs_f64())
+}
+
+fn seconds(value: f64, flag: &str) -> Result<Duration, InputError> {
+    if value.is_finite() && (0.0..=600.0).contains(&value) {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(InputError::new(format!(
+            "{flag}: a number of seconds from 0 to 600, got {value}"
+        )))
+    }
+}
+
+fn bench_module(args: &BenchArgs, path: &PathBuf) -> Result<Report, CommandError> {
+    let times = (
+        seconds(args.warm_up_time, "--warm-up-time")?,
+        seconds(args.measurement_time, "--measurement-time")?,
+    );
+    let bytes = std::fs::read(path)
+        .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
+    let new_runtime = |cache| Runtime::new(cache).map_err(|e| CommandError::Failed(e.to_string()));
+    // Compile without a cache, then store in and load from kwhost's cache.
+    let uncached = new_runtime(ModuleCache::disabled())?;
+    let (_, compile) = timed(|| {
+        uncached
+            .load_module_bytes(path, &bytes)
+            .map_err(|e| CommandError::Unusable(e.to_string()))
+    })?;
+    let runtime = new_runtime(ModuleCache::new(default_cache_dir()))?;
+    runtime
+        .load_module_bytes(path, &bytes)
+        .map_err(|e| CommandError::Unusable(e.to_string()))?;
+    let (_, cache_load) = timed(|| {
+        runtime
+            .load_module_bytes(path, &bytes)
+            .map_err(|e| CommandError::Unusable(e.to_string()))
+    })?;
+    let policy = Policy::load(&runtime, path)?;
+
+    let request = admission_request::normalise(
+        read_document(&args.request_path)?,
+        &args.request_path.display().to_string(),
+    )?;
+    let settings = match (&args.settings_path, &args.settings_json) {
+        (Some(p), _) => settings::from_value(read_document(p)?, &p.display().to_string())?,
+        (None, Some(text)) => settings::from_text(text, "--settings-json")?,
+        (None, None) => serde_json::Map::new(),
+    };
+    let backend: Arc<dyn CapabilityBackend> = match &args.world {
+        Some(world) => {
+            Arc::new(World::from_file(world).map_err(|e| InputError::new(e.to_string()))?)
+        }
+        None => Arc::new(NoBackend),
+    };
+    let granted = match (&policy.metadata, args.allow_context_aware) {
+        (Some(m), true) => m.context_aware_resources.iter().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let payload = serde_json::to_vec(&json!({"request": request.value, "settings": settings}))
+        .expect("a JSON value always serialises");
+    let bench = Bench {
+        policy,
+        granted,
+        backend,
+        settings: serde_json::to_vec(&settings).expect("settings always serialise"),
+        payload,
+    };
+
+    let instantiate = measure(times, || timed(|| bench.instantiate()).map(|(_, d)| d))?;
+    let validate_settings = measure(times, || {
+        let mut instance = bench.instantiate()?;
+        timed(|| Bench::call(&mut instance, "validate_settings", &bench.settings)).map(|(_, d)| d)
+    })?;
+    let mut peak_memory = 0;
+    let validate_fresh = measure(times, || {
+        let (instance, d) = timed(|| bench.fresh_evaluation())?;
+        peak_memory = peak_memory.max(instance.peak_memory_bytes());
+        Ok(d)
+    })?;
+    let mut warm = bench.instantiate()?;
+    let validate_warm = measure(times, || {
+        timed(|| Bench::call(&mut warm, "validate", &bench.payload)).map(|(_, d)| d)
+    })?;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    Ok(Report {
+        module: path.display().to_string(),
+        compile_ms: compile.as_secs_f64() * 1e3,
+        cache_load_ms: cache_load.as_secs_f64() * 1e3,
+        instantiate,
+        validate_settings,
+        validate_fresh,
+        validate_warm,
+        evaluations_per_second_one_core: throughput(&bench, 1, times.1)?,
+        evaluations_per_second_all_cores: throughput(&bench, cores, times.1)?,
+        cores,
+        peak_memory_bytes: peak_memory,
+    })
+}
+
+fn table(reports: &[Report]) -> String {
+    let mut out = format!(
+        "{:<28} {:>10} {:>10} {:>16} {:>16} {:>16} {:>16} {:>10} {:>10} {:>9}\n",
+        "module",
+        "compile",
+        "cache",
+        "instantiate",
+        "validate_settings",
+        "validate fresh",
+        "validate warm",
+        "eval/s 1",
+        "eval/s all",
+        "memory"
+    );
+    let stats = |s: &Stats| format!("{:.1}/{:.1} µs", s.median_us, s.p99_us);
+    for r in reports {
+        let name = std::path::Path::new(&r.module)
+            .file_name()
+            .map_or(r.module.clone(), |n| n.to_string_lossy().into_owned());
+        out.push_str(&format!(
+            "{:<28} {:>7.1} ms {:>7.2} ms {:>16} {:>16} {:>16} {:>16} {:>10.0} {:>10.0} {:>6.1} MiB\n",
+            name,
+            r.compile_ms,
+            r.cache_load_ms,
+            stats(&r.instantiate),
+            stats(&r.validate_settings),
+            stats(&r.validate_fresh),
+            stats(&r.validate_warm),
+            r.evaluations_per_second_one_core,
+            r.evaluations_per_second_all_cores,
+            r.peak_memory_bytes as f64 / (1024.0 * 1024.0)
+        ));
+    }
+    out.push_str("timings: median/p99 of the samples; memory: peak linear memory of an instance\n");
+    out
+}
+
+pub fn execute(args: BenchArgs) -> Result<ExitCode, CommandError> {
+    let reports = args
+        .modules
+        .iter()
+        .map(|path| bench_module(&args, path))
+        .collect::<Result<Vec<_>, _>>()?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).expect("reports always serialise")
+        );
+    } else {
+        print!("{}", table(&reports));
+    }
+    Ok(ExitCode::SUCCESS)
+}
