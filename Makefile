@@ -103,8 +103,15 @@ artifacthub: host
 check-artifacts: policies host
 	tests/scripts/generate-artifacts.sh check
 
-bench: policies
+bench: policies host
 	$(CARGO) bench --locked -p kwhost --bench policies
+	python3 tests/bench/generate.py >/dev/null
+	$(KWHOST) bench $(foreach p,secret-handling image-provenance restart-policy,$(DIST)/$(p).wasm) \
+	  -r tests/bench/deployment.json --measurement-time 2
+	$(KWHOST) bench $(DIST)/secret-handling.wasm -r tests/bench/configmap-1mib.json \
+	  -s tests/bench/settings/secret-handling.yaml --measurement-time 2
+	$(KWHOST) bench $(DIST)/rbac-least-privilege.wasm -r tests/bench/clusterrole-50-rules.json \
+	  -s tests/bench/settings/rbac-least-privilege.yaml --measurement-time 2
 
 ## fuzz: every cargo-fuzz target of fuzz/ for FUZZ_SECONDS each, one at a time (not part of
 ## `make test`; docs/security.md, Fuzzing). New inputs go to fuzz/target/corpus-run/<target>/,
