@@ -203,7 +203,9 @@ fn bench_reports_every_measurement() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let report = &reports[0];
+    assert_eq!(reports[0]["allocation"], "on-demand");
+    assert_eq!(reports[1]["allocation"], "pooling");
+    let report = &reports[1];
     for stats in [
         "instantiate",
         "validate_settings",

@@ -18,7 +18,7 @@ use crate::evaluation::Policy;
 use crate::model::document::{InputError, read_document};
 use crate::model::{admission_request, settings};
 use crate::runtime::{
-    CapturedOutput, ExecutionLimits, GuestInstance, GuestStdio, ModuleCache, Runtime,
+    Allocation, CapturedOutput, ExecutionLimits, GuestInstance, GuestStdio, ModuleCache, Runtime,
     default_cache_dir,
 };
 
@@ -48,9 +48,38 @@ pub struct BenchArgs {
     /// Seconds each measurement is timed.
     #[arg(long, default_value_t = 2.0)]
     pub measurement_time: f64,
+    /// Instance allocation: wasmtime's on-demand allocator, its pooling allocator
+    /// (copy-on-write memory images), or both, one after the other, with their ratios.
+    #[arg(long, value_enum, default_value_t = AllocationChoice::Both)]
+    pub allocation: AllocationChoice,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AllocationChoice {
+    OnDemand,
+    Pooling,
+    Both,
+}
+
+impl AllocationChoice {
+    fn strategies(self) -> Vec<(&'static str, Allocation)> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let pooling = Allocation::Pooling {
+            // The measuring threads, the warm instance, and room to spare.
+            slots: u32::try_from(cores * 2 + 8).unwrap_or(u32::MAX),
+            max_memory_bytes: ExecutionLimits::default().memory_bytes,
+        };
+        match self {
+            AllocationChoice::OnDemand => vec![("on-demand", Allocation::OnDemand)],
+            AllocationChoice::Pooling => vec![("pooling", pooling)],
+            AllocationChoice::Both => {
+                vec![("on-demand", Allocation::OnDemand), ("pooling", pooling)]
+            }
+        }
+    }
 }
 
 /// Timings of one measurement, in microseconds.
@@ -81,6 +110,7 @@ impl Stats {
 #[derive(Debug, serde::Serialize)]
 pub struct Report {
     pub module: String,
+    pub allocation: &'static str,
     pub compile_ms: f64,
     pub cache_load_ms: f64,
     pub instantiate: Stats,
@@ -197,14 +227,20 @@ fn seconds(value: f64, flag: &str) -> Result<Duration, InputError> {
     }
 }
 
-fn bench_module(args: &BenchArgs, path: &PathBuf) -> Result<Report, CommandError> {
+fn bench_module(
+    args: &BenchArgs,
+    path: &PathBuf,
+    (allocation_name, allocation): (&'static str, Allocation),
+) -> Result<Report, CommandError> {
     let times = (
         seconds(args.warm_up_time, "--warm-up-time")?,
         seconds(args.measurement_time, "--measurement-time")?,
     );
     let bytes = std::fs::read(path)
         .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
-    let new_runtime = |cache| Runtime::new(cache).map_err(|e| CommandError::Failed(e.to_string()));
+    let new_runtime = |cache| {
+        Runtime::with_allocation(cache, allocation).map_err(|e| CommandError::Failed(e.to_string()))
+    };
     // Compile without a cache, then store in and load from kwhost's cache.
     let uncached = new_runtime(ModuleCache::disabled())?;
     let (_, compile) = timed(|| {
@@ -270,6 +306,7 @@ fn bench_module(args: &BenchArgs, path: &PathBuf) -> Result<Report, CommandError
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     Ok(Report {
         module: path.display().to_string(),
+        allocation: allocation_name,
         compile_ms: compile.as_secs_f64() * 1e3,
         cache_load_ms: cache_load.as_secs_f64() * 1e3,
         instantiate,
@@ -285,8 +322,9 @@ fn bench_module(args: &BenchArgs, path: &PathBuf) -> Result<Report, CommandError
 
 fn table(reports: &[Report]) -> String {
     let mut out = format!(
-        "{:<28} {:>10} {:>10} {:>16} {:>16} {:>16} {:>16} {:>10} {:>10} {:>9}\n",
+        "{:<28} {:>10} {:>10} {:>10} {:>16} {:>16} {:>16} {:>16} {:>10} {:>10} {:>9}\n",
         "module",
+        "allocation",
         "compile",
         "cache",
         "instantiate",
@@ -303,8 +341,9 @@ fn table(reports: &[Report]) -> String {
             .file_name()
             .map_or(r.module.clone(), |n| n.to_string_lossy().into_owned());
         out.push_str(&format!(
-            "{:<28} {:>7.1} ms {:>7.2} ms {:>16} {:>16} {:>16} {:>16} {:>10.0} {:>10.0} {:>6.1} MiB\n",
+            "{:<28} {:>10} {:>7.1} ms {:>7.2} ms {:>16} {:>16} {:>16} {:>16} {:>10.0} {:>10.0} {:>6.1} MiB\n",
             name,
+            r.allocation,
             r.compile_ms,
             r.cache_load_ms,
             stats(&r.instantiate),
@@ -317,15 +356,28 @@ fn table(reports: &[Report]) -> String {
         ));
     }
     out.push_str("timings: median/p99 of the samples; memory: peak linear memory of an instance\n");
+    for pair in reports.windows(2) {
+        let [a, b] = pair else { continue };
+        if a.module == b.module && a.allocation == "on-demand" && b.allocation == "pooling" {
+            out.push_str(&format!(
+                "{}: pooling/on-demand instantiate {:.2}x, fresh/warm validate {:.2}x (pooling) {:.2}x (on-demand)\n",
+                a.module,
+                b.instantiate.median_us / a.instantiate.median_us,
+                b.validate_fresh.median_us / b.validate_warm.median_us,
+                a.validate_fresh.median_us / a.validate_warm.median_us,
+            ));
+        }
+    }
     out
 }
 
 pub fn execute(args: BenchArgs) -> Result<ExitCode, CommandError> {
-    let reports = args
-        .modules
-        .iter()
-        .map(|path| bench_module(&args, path))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut reports = Vec::new();
+    for path in &args.modules {
+        for strategy in args.allocation.strategies() {
+            reports.push(bench_module(&args, path, strategy)?);
+        }
+    }
     if args.json {
         println!(
             "{}",

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the background thread bumps the engine epoch.
 ///
@@ -10,12 +10,44 @@ use wasmtime::{Config, Engine};
 /// while keeping deadlines expressed in seconds exactly as policy-server's.
 pub const EPOCH_TICK: Duration = Duration::from_millis(100);
 
+/// How instances get their memories and tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allocation {
+    /// Allocated for each instance and freed after it (wasmtime's default, kwctl's).
+    OnDemand,
+    /// Taken from wasmtime's pooling allocator: slots reserved once, linear memories reset
+    /// copy-on-write from the module's memory image, reused by the next instance.
+    Pooling {
+        /// Instances alive at once.
+        slots: u32,
+        /// Largest linear memory of a slot, in bytes.
+        max_memory_bytes: usize,
+    },
+}
+
 /// Builds the engine the way kwctl's `PolicyEvaluatorBuilder::build_engine` does
 /// (function references on, epoch interruption for deadlines) and starts its ticker.
 pub fn new_engine() -> wasmtime::Result<Engine> {
+    new_engine_with(Allocation::OnDemand)
+}
+
+/// [`new_engine`] with the given instance allocation.
+pub fn new_engine_with(allocation: Allocation) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_function_references(true);
     config.epoch_interruption(true);
+    if let Allocation::Pooling {
+        slots,
+        max_memory_bytes,
+    } = allocation
+    {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_core_instances(slots)
+            .total_memories(slots)
+            .total_tables(slots)
+            .max_memory_size(max_memory_bytes);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
     let engine = Engine::new(&config)?;
     spawn_epoch_ticker(&engine);
     Ok(engine)

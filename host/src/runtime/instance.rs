@@ -122,8 +122,17 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn new(cache: ModuleCache) -> Result<Self, RuntimeError> {
-        let engine =
-            super::engine::new_engine().map_err(|reason| RuntimeError::Engine { reason })?;
+        Self::with_allocation(cache, super::engine::Allocation::OnDemand)
+    }
+
+    /// A runtime whose instances are allocated as `allocation` says (`kwhost bench`
+    /// compares both).
+    pub fn with_allocation(
+        cache: ModuleCache,
+        allocation: super::engine::Allocation,
+    ) -> Result<Self, RuntimeError> {
+        let engine = super::engine::new_engine_with(allocation)
+            .map_err(|reason| RuntimeError::Engine { reason })?;
         let mut linker = Linker::new(&engine);
         let linker_error = |reason| RuntimeError::Linker { reason };
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |data: &mut StoreData| &mut data.wasi)

@@ -12,7 +12,7 @@ mod wapc;
 mod wasi_deadline;
 
 pub use cache::{ModuleCache, default_cache_dir};
-pub use engine::{EPOCH_TICK, new_engine};
+pub use engine::{Allocation, EPOCH_TICK, new_engine, new_engine_with};
 pub use instance::{
     DEADLINE_EXCEEDED, GuestCallError, GuestInstance, GuestStdio, LoadError, NotWapc, PolicyModule,
     Runtime, RuntimeError,
