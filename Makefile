@@ -104,7 +104,7 @@ check-artifacts: policies host
 	tests/scripts/generate-artifacts.sh check
 
 bench: policies host
-	$(CARGO) bench --locked -p kwhost --bench policies
+	$(CARGO) bench --locked --profile dev -p kwhost --bench policies
 	python3 tests/bench/generate.py >/dev/null
 	$(KWHOST) bench $(foreach p,secret-handling image-provenance restart-policy,$(DIST)/$(p).wasm) \
 	  -r tests/bench/deployment.json --measurement-time 2
