@@ -53,7 +53,17 @@ impl LabelSelector {
 
     /// Same checks as the API server's validation of a LabelSelector.
     pub fn validate(&self, field: &str) -> Result<(), SettingsError> {
+        use crate::settings::capped;
+        capped(&format!("{field}.matchLabels"), self.match_labels.len())?;
+        capped(
+            &format!("{field}.matchExpressions"),
+            self.match_expressions.len(),
+        )?;
         for (i, req) in self.match_expressions.iter().enumerate() {
+            capped(
+                &format!("{field}.matchExpressions[{i}].values"),
+                req.values.len(),
+            )?;
             let needs_values =
                 matches!(req.operator, SelectorOperator::In | SelectorOperator::NotIn);
             if needs_values == req.values.is_empty() {
@@ -173,6 +183,30 @@ mod tests {
 
     fn selector(v: Value) -> LabelSelector {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn selectors_are_capped() {
+        let many: Vec<String> = (0..1001).map(|i| format!("v{i}")).collect();
+        let s =
+            selector(json!({"matchExpressions": [{"key": "k", "operator": "In", "values": many}]}));
+        let e = s.validate("exemptions.labelSelector").unwrap_err().0;
+        assert_eq!(
+            e,
+            "exemptions.labelSelector.matchExpressions[0].values: at most 1000 entries, got 1001"
+        );
+        let labels: serde_json::Map<String, Value> =
+            (0..1001).map(|i| (format!("k{i}"), json!("v"))).collect();
+        let e = selector(json!({"matchLabels": labels}))
+            .validate("x")
+            .unwrap_err()
+            .0;
+        assert_eq!(e, "x.matchLabels: at most 1000 entries, got 1001");
+        assert!(
+            selector(json!({"matchLabels": {"a": "b"}}))
+                .validate("x")
+                .is_ok()
+        );
     }
 
     #[test]
