@@ -520,7 +520,7 @@ mod tests {
             ),
             (
                 r#"{"exemptions": {"namespaces": ["a", "a"]}}"#,
-                "exemptions.namespaces[1]: duplicates",
+                "exemptions.namespaces[1]: duplicate entry",
             ),
             (
                 r#"{"exemptions": {"images": [""]}}"#,

@@ -413,7 +413,7 @@ mod tests {
             ),
             (
                 json!({"exemptions": {"users": ["a", "a"]}}),
-                "exemptions.users[1]: duplicates exemptions.users[0]",
+                "exemptions.users[1]: duplicate entry",
             ),
             (
                 json!({"allowedByKind": {"Pod": ["Never", "Never"]}}),
