@@ -30,8 +30,12 @@ POLICIES = ["secret-handling", "image-provenance", "restart-policy", "rbac-least
 
 
 def load(path):
-    text = path.read_text()
-    return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    """The document, or None for one that is broken on purpose (the hostile corpus)."""
+    text = path.read_text(errors="replace")
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError, RecursionError):
+        return None
 
 
 def bare_request(document):
@@ -128,6 +132,8 @@ def main():
         settings_docs.append((policy, {}))
         for path in fixtures[policy] + common:
             request = bare_request(load(path))
+            if request is None:
+                continue
             corpus.add(f"validate_{target}", {"request": request, "settings": manifest})
             for image in images(request):
                 corpus.add("image_reference", image)
@@ -141,7 +147,7 @@ def main():
             corpus.add("redact", s)
     for path in sorted((ROOT / "tests").rglob("*.json")) + sorted((ROOT / "manifests/settings").glob("*.yaml")):
         corpus.add("fixture_loader", path.read_bytes())
-    for path in sorted((ROOT / "tests/suites").glob("*.yaml")):
+    for path in sorted((ROOT / "tests/suites").rglob("*.yaml")):
         corpus.add("suite_loader", path.read_bytes())
     for target, count in sorted(corpus.counts.items()):
         print(f"{target:32} {count:5} seeds")
