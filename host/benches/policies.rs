@@ -149,9 +149,15 @@ fn bench_policy(
     // Same answer natively and in wasm, and no host capability needed: otherwise the
     // comparison would not be one.
     let native = (case.native)(&payload).expect("native validate succeeds");
+    // The warm instance lives for the whole group: give it the longest per-call timeout, whose
+    // evaluation bound (2x) outlasts the measurement (the default would stop it after 4 s).
+    let warm_limits = ExecutionLimits {
+        timeout: Duration::from_secs(300),
+        ..limits
+    };
     let mut reused = policy
         .module
-        .instantiate(limits, &stdio, callback())
+        .instantiate(warm_limits, &stdio, callback())
         .expect("instantiate");
     let wasm_answer = reused.call("validate", &payload).expect("wasm validate");
     assert_eq!(

@@ -134,6 +134,19 @@ struct Bench {
 
 impl Bench {
     fn instantiate(&self) -> Result<GuestInstance, CommandError> {
+        self.instantiate_with(ExecutionLimits::default())
+    }
+
+    /// An instance that lives for a whole measurement: the longest per-call timeout, whose
+    /// evaluation bound (2x) outlasts it (the default bound would stop it after 4 s).
+    fn instantiate_warm(&self) -> Result<GuestInstance, CommandError> {
+        self.instantiate_with(ExecutionLimits {
+            timeout: Duration::from_secs(300),
+            ..ExecutionLimits::default()
+        })
+    }
+
+    fn instantiate_with(&self, limits: ExecutionLimits) -> Result<GuestInstance, CommandError> {
         let dispatcher = Dispatcher::new(
             AllowList::allow_all(),
             self.granted.clone(),
@@ -142,7 +155,7 @@ impl Bench {
         self.policy
             .module
             .instantiate(
-                ExecutionLimits::default(),
+                limits,
                 &GuestStdio::Capture(CapturedOutput::new()),
                 Arc::new(dispatcher),
             )
@@ -299,7 +312,7 @@ fn bench_module(
         peak_memory = peak_memory.max(instance.peak_memory_bytes());
         Ok(d)
     })?;
-    let mut warm = bench.instantiate()?;
+    let mut warm = bench.instantiate_warm()?;
     let validate_warm = measure(times, || {
         timed(|| Bench::call(&mut warm, "validate", &bench.payload)).map(|(_, d)| d)
     })?;
