@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kwhost_artifact::Metadata;
+use kwhost_artifact::metadata::ContextAwareResource;
 use serde_json::json;
 
 use crate::capabilities::{AllowList, CapabilityBackend, Dispatcher, NoBackend};
@@ -33,6 +34,11 @@ impl Policy {
         let module = runtime
             .load_module(path)
             .map_err(|e| InputError::new(e.to_string()))?;
+        Self::from_module(module)
+    }
+
+    /// A loaded module with its embedded metadata read.
+    pub fn from_module(module: PolicyModule) -> Result<Self, InputError> {
         let metadata = module
             .metadata_section()
             .map(Metadata::from_section)
@@ -40,10 +46,18 @@ impl Policy {
             .map_err(|e| {
                 InputError::new(format!(
                     "{}: invalid io.kubewarden.metadata section: {e}",
-                    path.display()
+                    module.path().display()
                 ))
             })?;
         Ok(Self { module, metadata })
+    }
+
+    /// The context-aware resources granted: the metadata's, with `--allow-context-aware`.
+    pub fn granted_resources(&self, allow_context_aware: bool) -> Vec<ContextAwareResource> {
+        match (&self.metadata, allow_context_aware) {
+            (Some(metadata), true) => metadata.context_aware_resources.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -137,10 +151,7 @@ pub fn evaluate_capturing(
     settings: &Settings,
     request: &NormalisedRequest,
 ) -> Evaluation {
-    let granted = match (&policy.metadata, options.allow_context_aware) {
-        (Some(metadata), true) => metadata.context_aware_resources.iter().cloned().collect(),
-        _ => Vec::new(),
-    };
+    let granted = policy.granted_resources(options.allow_context_aware);
     let output = CapturedOutput::new();
     let dispatcher = Dispatcher::new(options.allowed_capabilities.clone(), granted, backend)
         .with_log_capture(output.clone());

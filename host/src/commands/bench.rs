@@ -4,7 +4,7 @@
 //! `kwctl bench` measures), with min / median / p99, evaluations per second on one core and
 //! on every core, and the peak linear memory of an instance.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,10 +13,11 @@ use kwhost_artifact::metadata::ContextAwareResource;
 use serde_json::json;
 
 use super::CommandError;
-use crate::capabilities::{AllowList, CapabilityBackend, Dispatcher, NoBackend, World};
+use super::run::{backend, read_request, read_settings};
+use crate::capabilities::{AllowList, CapabilityBackend, Dispatcher};
 use crate::evaluation::Policy;
-use crate::model::document::{InputError, read_document};
-use crate::model::{admission_request, settings};
+use crate::model::admission_request;
+use crate::model::document::InputError;
 use crate::runtime::{
     Allocation, CapturedOutput, ExecutionLimits, GuestInstance, GuestStdio, ModuleCache, Runtime,
     default_cache_dir,
@@ -27,7 +28,7 @@ pub struct BenchArgs {
     /// Policy modules (`.wasm`, or `.wat`).
     #[arg(required = true)]
     pub modules: Vec<PathBuf>,
-    /// The request: an AdmissionReview or a bare AdmissionRequest, JSON or YAML.
+    /// The request: an AdmissionReview or a bare AdmissionRequest, JSON or YAML (`-`: stdin).
     #[arg(short = 'r', long)]
     pub request_path: PathBuf,
     /// Settings file (JSON or YAML).
@@ -240,65 +241,69 @@ fn seconds(value: f64, flag: &str) -> Result<Duration, InputError> {
     }
 }
 
+/// What every module is measured on, read once.
+struct Inputs {
+    /// Warm-up and measurement time.
+    times: (Duration, Duration),
+    backend: Arc<dyn CapabilityBackend>,
+    allow_context_aware: bool,
+    /// `validate_settings`'s payload.
+    settings: Vec<u8>,
+    /// `validate`'s payload.
+    payload: Vec<u8>,
+}
+
+impl Inputs {
+    fn read(args: &BenchArgs) -> Result<Self, InputError> {
+        let times = (
+            seconds(args.warm_up_time, "--warm-up-time")?,
+            seconds(args.measurement_time, "--measurement-time")?,
+        );
+        let request = admission_request::normalise(
+            read_request(&args.request_path)?,
+            &args.request_path.display().to_string(),
+        )?;
+        let settings = read_settings(args.settings_path.as_deref(), args.settings_json.as_deref())?;
+        let payload = json!({"request": request.value, "settings": settings});
+        Ok(Self {
+            times,
+            backend: backend(None, args.world.as_deref())?,
+            allow_context_aware: args.allow_context_aware,
+            settings: serde_json::to_vec(&settings).expect("settings always serialise"),
+            payload: serde_json::to_vec(&payload).expect("a JSON value always serialises"),
+        })
+    }
+}
+
 fn bench_module(
-    args: &BenchArgs,
-    path: &PathBuf,
+    inputs: &Inputs,
+    path: &Path,
     (allocation_name, allocation): (&'static str, Allocation),
 ) -> Result<Report, CommandError> {
-    let times = (
-        seconds(args.warm_up_time, "--warm-up-time")?,
-        seconds(args.measurement_time, "--measurement-time")?,
-    );
+    let times = inputs.times;
     let bytes = std::fs::read(path)
         .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
     let new_runtime = |cache| {
         Runtime::with_allocation(cache, allocation).map_err(|e| CommandError::Failed(e.to_string()))
     };
-    // Compile without a cache, then store in and load from kwhost's cache.
-    let uncached = new_runtime(ModuleCache::disabled())?;
-    let (_, compile) = timed(|| {
-        uncached
-            .load_module_bytes(path, &bytes)
-            .map_err(|e| CommandError::Unusable(e.to_string()))
-    })?;
-    let runtime = new_runtime(ModuleCache::new(default_cache_dir()))?;
-    runtime
-        .load_module_bytes(path, &bytes)
-        .map_err(|e| CommandError::Unusable(e.to_string()))?;
-    let (_, cache_load) = timed(|| {
+    let load = |runtime: &Runtime| {
         runtime
             .load_module_bytes(path, &bytes)
             .map_err(|e| CommandError::Unusable(e.to_string()))
-    })?;
-    let policy = Policy::load(&runtime, path)?;
-
-    let request = admission_request::normalise(
-        read_document(&args.request_path)?,
-        &args.request_path.display().to_string(),
-    )?;
-    let settings = match (&args.settings_path, &args.settings_json) {
-        (Some(p), _) => settings::from_value(read_document(p)?, &p.display().to_string())?,
-        (None, Some(text)) => settings::from_text(text, "--settings-json")?,
-        (None, None) => serde_json::Map::new(),
     };
-    let backend: Arc<dyn CapabilityBackend> = match &args.world {
-        Some(world) => {
-            Arc::new(World::from_file(world).map_err(|e| InputError::new(e.to_string()))?)
-        }
-        None => Arc::new(NoBackend),
-    };
-    let granted = match (&policy.metadata, args.allow_context_aware) {
-        (Some(m), true) => m.context_aware_resources.iter().cloned().collect(),
-        _ => Vec::new(),
-    };
-    let payload = serde_json::to_vec(&json!({"request": request.value, "settings": settings}))
-        .expect("a JSON value always serialises");
+    // Compile without a cache, then store in and load from kwhost's cache.
+    let uncached = new_runtime(ModuleCache::disabled())?;
+    let (_, compile) = timed(|| load(&uncached))?;
+    let runtime = new_runtime(ModuleCache::new(default_cache_dir()))?;
+    load(&runtime)?;
+    let (module, cache_load) = timed(|| load(&runtime))?;
+    let policy = Policy::from_module(module)?;
     let bench = Bench {
+        granted: policy.granted_resources(inputs.allow_context_aware),
         policy,
-        granted,
-        backend,
-        settings: serde_json::to_vec(&settings).expect("settings always serialise"),
-        payload,
+        backend: inputs.backend.clone(),
+        settings: inputs.settings.clone(),
+        payload: inputs.payload.clone(),
     };
 
     let instantiate = measure(times, || timed(|| bench.instantiate()).map(|(_, d)| d))?;
@@ -385,10 +390,12 @@ fn table(reports: &[Report]) -> String {
 }
 
 pub fn execute(args: BenchArgs) -> Result<ExitCode, CommandError> {
+    // Every input is read and checked before the first (slow) compilation.
+    let inputs = Inputs::read(&args)?;
     let mut reports = Vec::new();
     for path in &args.modules {
         for strategy in args.allocation.strategies() {
-            reports.push(bench_module(&args, path, strategy)?);
+            reports.push(bench_module(&inputs, path, strategy)?);
         }
     }
     if args.json {

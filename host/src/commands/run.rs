@@ -14,7 +14,8 @@ use crate::model::{admission_request, settings};
 use crate::runtime::ExecutionLimits;
 use crate::runtime::limits::{checked_memory, checked_timeout};
 
-fn read_request(path: &Path) -> Result<serde_json::Value, InputError> {
+/// The request document (`-`: stdin), as `kwhost run` and `kwhost bench` read it.
+pub(super) fn read_request(path: &Path) -> Result<serde_json::Value, InputError> {
     if path == Path::new("-") {
         let mut text = String::new();
         std::io::stdin()
@@ -25,8 +26,12 @@ fn read_request(path: &Path) -> Result<serde_json::Value, InputError> {
     read_document(path)
 }
 
-fn read_settings(args: &RunArgs) -> Result<settings::Settings, InputError> {
-    match (&args.settings_path, &args.settings_json) {
+/// `--settings-path` or `--settings-json`; no settings is `{}`.
+pub(super) fn read_settings(
+    path: Option<&Path>,
+    json: Option<&str>,
+) -> Result<settings::Settings, InputError> {
+    match (path, json) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
@@ -37,17 +42,20 @@ fn read_settings(args: &RunArgs) -> Result<settings::Settings, InputError> {
     }
 }
 
-fn backend(args: &RunArgs) -> Result<Arc<dyn CapabilityBackend>, InputError> {
-    let backend: Arc<dyn CapabilityBackend> =
-        match (&args.replay_host_capabilities_interactions, &args.world) {
-            (Some(session), _) => Arc::new(
-                ReplayBackend::from_file(session).map_err(|e| InputError::new(e.to_string()))?,
-            ),
-            (None, Some(world)) => {
-                Arc::new(World::from_file(world).map_err(|e| InputError::new(e.to_string()))?)
-            }
-            (None, None) => Arc::new(NoBackend),
-        };
+/// Where host-capability answers come from: a recorded session, a world file, or nothing.
+pub(super) fn backend(
+    replay: Option<&Path>,
+    world: Option<&Path>,
+) -> Result<Arc<dyn CapabilityBackend>, InputError> {
+    let backend: Arc<dyn CapabilityBackend> = match (replay, world) {
+        (Some(session), _) => {
+            Arc::new(ReplayBackend::from_file(session).map_err(|e| InputError::new(e.to_string()))?)
+        }
+        (None, Some(world)) => {
+            Arc::new(World::from_file(world).map_err(|e| InputError::new(e.to_string()))?)
+        }
+        (None, None) => Arc::new(NoBackend),
+    };
     Ok(backend)
 }
 
@@ -117,8 +125,11 @@ pub fn execute(args: RunArgs) -> Result<ExitCode, CommandError> {
     // Validate every input before compiling: compilation is the slow part.
     let request_origin = args.request_path.display().to_string();
     let request = admission_request::normalise(read_request(&args.request_path)?, &request_origin)?;
-    let settings = read_settings(&args)?;
-    let backend = backend(&args)?;
+    let settings = read_settings(args.settings_path.as_deref(), args.settings_json.as_deref())?;
+    let backend = backend(
+        args.replay_host_capabilities_interactions.as_deref(),
+        args.world.as_deref(),
+    )?;
     let options = options(&args)?;
 
     let runtime = new_runtime()?;
