@@ -4,7 +4,6 @@
 pub mod bindings;
 pub mod effective;
 pub mod evaluate;
-pub mod limits;
 pub mod matching;
 pub mod roles;
 pub mod rules;

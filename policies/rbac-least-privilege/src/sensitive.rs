@@ -32,7 +32,7 @@ impl Permission {
             if entries.is_empty() {
                 return Err(SettingsError(format!("{field}.{list}: must not be empty")));
             }
-            crate::limits::capped(&format!("{field}.{list}"), entries.len())?;
+            policy_common::settings::capped(&format!("{field}.{list}"), entries.len())?;
             if let Some(i) = (1..entries.len()).find(|&i| entries[..i].contains(&entries[i])) {
                 return Err(SettingsError(format!(
                     "{field}.{list}[{i}]: duplicate entry"

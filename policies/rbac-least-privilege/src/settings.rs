@@ -1,10 +1,10 @@
 //! Settings of the policy: one action per rule, the shared exemption block and the lists the
 //! rules compare against.
 
-use crate::limits::{capped, names};
 use crate::sensitive::{self, Permission};
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::settings::SettingsError;
+use policy_common::settings::{capped, names};
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 

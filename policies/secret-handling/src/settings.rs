@@ -2,7 +2,7 @@
 
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::glob::glob_match;
-use policy_common::settings::{SettingsError, capped, names as non_empty};
+use policy_common::settings::{SettingsError, capped, names};
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 
@@ -371,17 +371,17 @@ impl Settings {
     #[inline]
     pub fn check(&self) -> Result<(), SettingsError> {
         self.exemptions.validate("exemptions")?;
-        non_empty(
+        names(
             "envSecrets.allowedSecrets",
             &self.env_secrets.allowed_secrets,
         )?;
-        non_empty(
+        names(
             "references.allowedSecrets",
             &self.references.allowed_secrets,
         )?;
         let p = &self.plaintext;
-        non_empty("plaintext.allowedNames", &p.allowed_names)?;
-        non_empty("plaintext.allowedValues", &p.allowed_values)?;
+        names("plaintext.allowedNames", &p.allowed_names)?;
+        names("plaintext.allowedValues", &p.allowed_values)?;
         for (i, pattern) in p.allowed_values.iter().enumerate() {
             check_regex(&format!("plaintext.allowedValues[{i}]"), pattern)?;
         }
@@ -409,18 +409,18 @@ impl Settings {
                 )));
             }
         }
-        non_empty("plaintext.sensitiveNames", &p.sensitive_names)?;
+        names("plaintext.sensitiveNames", &p.sensitive_names)?;
         if !p.built_in_sensitive_names && p.sensitive_names.is_empty() {
             return Err(SettingsError(
                 "plaintext.builtInSensitiveNames: false needs plaintext.sensitiveNames (to switch the detector off, list 'sensitive-name' in plaintext.disabledDetectors)".into(),
             ));
         }
-        non_empty("plaintext.disabledDetectors", &p.disabled_detectors)?;
-        non_empty(
+        names("plaintext.disabledDetectors", &p.disabled_detectors)?;
+        names(
             "serviceAccounts.automountNames",
             &self.service_accounts.automount_names,
         )?;
-        non_empty(
+        names(
             "serviceAccounts.automountNamespaces",
             &self.service_accounts.automount_namespaces,
         )?;
@@ -442,9 +442,9 @@ impl Settings {
             .value()
             .map_err(|e| SettingsError(format!("volumes.maxMode: {e}")))?;
         let s = &self.secrets;
-        non_empty("secrets.allowedTypes", &s.allowed_types)?;
-        non_empty("secrets.deniedTypes", &s.denied_types)?;
-        non_empty("secrets.allowedRegistries", &s.allowed_registries)?;
+        names("secrets.allowedTypes", &s.allowed_types)?;
+        names("secrets.deniedTypes", &s.denied_types)?;
+        names("secrets.allowedRegistries", &s.allowed_registries)?;
         for (field, list) in [
             ("requiredLabels", &s.required_labels),
             ("requiredAnnotations", &s.required_annotations),
@@ -466,7 +466,7 @@ impl Settings {
                 }
             }
         }
-        non_empty(
+        names(
             "imagePullSecrets.publicRegistries",
             &self.image_pull_secrets.public_registries,
         )?;

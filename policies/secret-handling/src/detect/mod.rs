@@ -18,7 +18,7 @@ use cloud::{
 };
 use credentials::{private_key, url_credentials};
 use names::sensitive_literal;
-pub use names::{SensitiveNames, is_placeholder, sensitive_name};
+pub use names::{SensitiveNames, is_placeholder};
 use tokens::{github_token, gitlab_token, jwt, slack_token, slack_webhook, stripe_key};
 
 /// Ids of the built-in detectors, as used in messages and in `plaintext.disabledDetectors`.

@@ -65,11 +65,6 @@ pub(super) fn name_words(name: &str) -> Vec<String> {
     words
 }
 
-/// Whether a variable / flag / key name announces a credential (the built-in words).
-pub fn sensitive_name(name: &str) -> bool {
-    SensitiveNames::BUILT_IN.matches(name)
-}
-
 /// A last word that describes a credential without holding one (`TOKEN_FILE`, `PASSWORD_TTL`).
 fn descriptive(last: &str) -> bool {
     const DESCRIPTIVE: [&str; 34] = [

@@ -216,12 +216,12 @@ fn helpers() {
     assert!(decode_base64(b"a*bc").is_none());
     assert!(entropy("aaaa") < 0.01);
     assert!((entropy("abcd") - 2.0).abs() < 1e-9);
-    assert!(sensitive_name("--db-password"));
-    assert!(sensitive_name("clientSecret"));
-    assert!(sensitive_name("STRIPE_API_KEY"));
-    assert!(!sensitive_name("KEYCLOAK_REALM"));
-    assert!(!sensitive_name("PUBLIC_KEY_PATH"));
-    assert!(!sensitive_name(""));
+    assert!(SensitiveNames::BUILT_IN.matches("--db-password"));
+    assert!(SensitiveNames::BUILT_IN.matches("clientSecret"));
+    assert!(SensitiveNames::BUILT_IN.matches("STRIPE_API_KEY"));
+    assert!(!SensitiveNames::BUILT_IN.matches("KEYCLOAK_REALM"));
+    assert!(!SensitiveNames::BUILT_IN.matches("PUBLIC_KEY_PATH"));
+    assert!(!SensitiveNames::BUILT_IN.matches(""));
 }
 
 #[test]
