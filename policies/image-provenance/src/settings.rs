@@ -3,7 +3,7 @@
 
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::image::{ImagePattern, RegistryPattern, RepositoryPrefix};
-use policy_common::settings::{MAX_ENTRIES, SettingsError};
+use policy_common::settings::{MAX_ENTRIES, SettingsError, unique, unique_names};
 use policy_common::{Action, Exemptions};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -268,62 +268,28 @@ pub enum OnUpdate {
     Changed,
 }
 
-fn no_empty(path: &str, entries: &[String]) -> Result<(), SettingsError> {
-    match entries.iter().position(|e| e.trim().is_empty()) {
-        Some(i) => Err(SettingsError(format!("{path}[{i}]: must not be empty"))),
-        None => entries_of(path, entries),
-    }
-}
-
-/// A list setting holds at most [`MAX_ENTRIES`] entries, none twice (after normalisation, for
-/// patterns).
-fn entries_of<T: PartialEq>(path: &str, entries: &[T]) -> Result<(), SettingsError> {
-    policy_common::settings::capped(path, entries.len())?;
-    for (i, entry) in entries.iter().enumerate() {
-        if let Some(j) = entries[..i].iter().position(|e| e == entry) {
-            return Err(SettingsError(format!(
-                "{path}[{i}]: duplicates {path}[{j}]"
-            )));
-        }
-    }
-    Ok(())
-}
-
 impl Settings {
     /// What `validate_settings` checks beyond deserialisation.
     #[inline]
     pub fn check(&self) -> Result<(), SettingsError> {
         let ex = &self.exemptions;
         ex.common().validate("exemptions")?;
-        for (path, list) in [
-            ("exemptions.namespaces", &ex.namespaces),
-            ("exemptions.names", &ex.names),
-            ("exemptions.users", &ex.users),
-            ("exemptions.groups", &ex.groups),
-            ("tags.reject", &self.tags.reject),
-            ("tags.allow", &self.tags.allow),
-        ] {
-            no_empty(path, list)?;
-        }
-        entries_of("exemptions.images", &ex.images)?;
-        entries_of("registries.allow", &self.registries.allow)?;
-        entries_of("registries.reject", &self.registries.reject)?;
-        entries_of("repositories.allow", &self.repositories.allow)?;
-        entries_of("repositories.reject", &self.repositories.reject)?;
-        entries_of("digests.exempt", &self.digests.exempt)?;
+        unique_names("tags.reject", &self.tags.reject)?;
+        unique_names("tags.allow", &self.tags.allow)?;
+        unique("exemptions.images", &ex.images)?;
+        unique("registries.allow", &self.registries.allow)?;
+        unique("registries.reject", &self.registries.reject)?;
+        unique("repositories.allow", &self.repositories.allow)?;
+        unique("repositories.reject", &self.repositories.reject)?;
+        unique("digests.exempt", &self.digests.exempt)?;
         let rules = &self.signatures.rules;
-        if rules.len() > MAX_ENTRIES {
-            return Err(SettingsError(format!(
-                "signatures.rules: at most {MAX_ENTRIES} entries, got {}",
-                rules.len()
-            )));
-        }
+        policy_common::settings::capped("signatures.rules", rules.len())?;
         let names: Vec<_> = rules.iter().filter_map(|r| r.name.as_deref()).collect();
-        entries_of("signatures.rules[].name", &names)?;
+        unique("signatures.rules[].name", &names)?;
         for (i, rule) in rules.iter().enumerate() {
             let path = format!("signatures.rules[{i}]");
-            entries_of(&format!("{path}.images"), &rule.images)?;
-            entries_of(&format!("{path}.verifiers"), &rule.verifiers)?;
+            unique(&format!("{path}.images"), &rule.images)?;
+            unique(&format!("{path}.verifiers"), &rule.verifiers)?;
             if rule
                 .annotations
                 .as_ref()

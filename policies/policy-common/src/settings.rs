@@ -71,6 +71,28 @@ pub fn names(path: &str, list: &[String]) -> Result<(), SettingsError> {
     Ok(())
 }
 
+/// At most [`MAX_ENTRIES`] entries, none twice: `path[i]: duplicates path[j]` (compared after
+/// normalisation for patterns, whose `PartialEq` compares the normalised form).
+pub fn unique<T: PartialEq>(path: &str, entries: &[T]) -> Result<(), SettingsError> {
+    capped(path, entries.len())?;
+    for (i, entry) in entries.iter().enumerate() {
+        if let Some(j) = entries[..i].iter().position(|e| e == entry) {
+            return Err(SettingsError(format!(
+                "{path}[{i}]: duplicates {path}[{j}]"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// [`unique`], and none empty.
+pub fn unique_names(path: &str, entries: &[String]) -> Result<(), SettingsError> {
+    match entries.iter().position(|e| e.trim().is_empty()) {
+        Some(i) => Err(SettingsError(format!("{path}[{i}]: must not be empty"))),
+        None => unique(path, entries),
+    }
+}
+
 /// Deserialises and validates settings: the verdict of `validate_settings`, for tests too.
 pub fn check<T: DeserializeOwned + Validatable>(payload: &[u8]) -> Result<(), SettingsError> {
     parse::<T>(payload).and_then(|settings| settings.validate().map_err(SettingsError))

@@ -3,7 +3,7 @@
 use crate::values::{self, PolicySet, RestartPolicy};
 use kubewarden_policy_sdk::settings::Validatable;
 use policy_common::image::ImagePattern;
-use policy_common::settings::SettingsError;
+use policy_common::settings::{SettingsError, unique_names};
 use policy_common::{Action, Exemptions, WorkloadKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -168,22 +168,6 @@ fn restart_value(path: &str, value: &str) -> Result<RestartPolicy, SettingsError
     })
 }
 
-/// A list setting holds at most [`MAX_ENTRIES`] entries, none empty, none twice.
-fn entries_of(path: &str, entries: &[String]) -> Result<(), SettingsError> {
-    policy_common::settings::capped(path, entries.len())?;
-    for (i, entry) in entries.iter().enumerate() {
-        if entry.trim().is_empty() {
-            return Err(SettingsError(format!("{path}[{i}]: must not be empty")));
-        }
-        if let Some(j) = entries[..i].iter().position(|e| e == entry) {
-            return Err(SettingsError(format!(
-                "{path}[{i}]: duplicates {path}[{j}]"
-            )));
-        }
-    }
-    Ok(())
-}
-
 fn non_negative(path: &str, value: Option<i64>, min: i64) -> Result<(), SettingsError> {
     match value {
         Some(v) if v < min => Err(SettingsError(format!(
@@ -206,7 +190,7 @@ impl Settings {
                     api.describe()
                 )));
             }
-            entries_of(&format!("allowedByKind.{key}"), list)?;
+            unique_names(&format!("allowedByKind.{key}"), list)?;
             for (i, v) in list.iter().enumerate() {
                 let path = format!("allowedByKind.{key}[{i}]");
                 let value = restart_value(&path, v)?;
@@ -251,11 +235,11 @@ impl Settings {
         )?;
 
         let containers = &self.container_restart_policy;
-        entries_of(
+        unique_names(
             "containerRestartPolicy.allowedValues",
             &containers.allowed_values,
         )?;
-        entries_of(
+        unique_names(
             "containerRestartPolicy.sidecarImages",
             &containers.sidecar_images,
         )?;
@@ -274,17 +258,7 @@ impl Settings {
             }
             patterns.push(parsed);
         }
-        let ex = &self.exemptions;
-        ex.validate("exemptions")?;
-        for (path, list) in [
-            ("exemptions.namespaces", &ex.namespaces),
-            ("exemptions.names", &ex.names),
-            ("exemptions.users", &ex.users),
-            ("exemptions.groups", &ex.groups),
-        ] {
-            entries_of(path, list)?;
-        }
-        Ok(())
+        self.exemptions.validate("exemptions")
     }
 }
 
