@@ -158,10 +158,7 @@ fn prepare_case(
     suite_source: &Result<CapabilitySource, CaseInputError>,
 ) -> Result<PreparedCase, CaseInputError> {
     let request = case.load_request(base, suite_origin)?;
-    let origin = match &case.request {
-        Value::String(relative) => base.join(relative).display().to_string(),
-        _ => format!("{suite_origin} (case '{}')", case.name),
-    };
+    let origin = case.origin(base, suite_origin);
     let settings = match &case.settings {
         Some(value) => settings::from_value(value.clone(), &origin),
         None => suite_settings.clone(),

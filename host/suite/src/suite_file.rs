@@ -128,25 +128,31 @@ pub fn looks_like_suite(path: &Path) -> bool {
 }
 
 impl CaseFile {
+    /// Where the case's request comes from, as errors name it: the request file, or the
+    /// suite and the case for an inline request.
+    pub fn origin(&self, base: &Path, suite_origin: &str) -> String {
+        match &self.request {
+            Value::String(relative) => base.join(relative).display().to_string(),
+            _ => format!("{suite_origin} (case '{}')", self.name),
+        }
+    }
+
     /// The case's request, read (a path is relative to `base`) and normalised.
     pub fn load_request(
         &self,
         base: &Path,
         suite_origin: &str,
     ) -> Result<NormalisedRequest, CaseInputError> {
-        let (document, origin) = match &self.request {
+        let origin = self.origin(base, suite_origin);
+        let document = match &self.request {
             Value::String(relative) => {
                 let path = base.join(relative);
-                let document = read_document(&path).map_err(|e| CaseInputError {
+                read_document(&path).map_err(|e| CaseInputError {
                     unusable: !path.is_file(),
                     message: e.to_string(),
-                })?;
-                (document, path.display().to_string())
+                })?
             }
-            inline => (
-                inline.clone(),
-                format!("{suite_origin} (case '{}')", self.name),
-            ),
+            inline => inline.clone(),
         };
         admission_request::normalise(document, &origin).map_err(|e| CaseInputError {
             message: e.to_string(),
