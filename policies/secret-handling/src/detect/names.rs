@@ -28,6 +28,10 @@ impl SensitiveNames<'_> {
         if self.built_in && sensitive_words(&words) {
             return true;
         }
+        if self.extra.is_empty() {
+            // The default: no copy of the name for patterns that are not there.
+            return false;
+        }
         let upper = name.to_ascii_uppercase();
         self.extra.iter().any(|pattern| {
             let pattern = pattern.to_ascii_uppercase();
