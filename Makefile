@@ -28,7 +28,7 @@ export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS := $(foreach d,$(wildcard $(CARGO_HO
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
                      --enable-mutable-globals --enable-multivalue --enable-reference-types
 
-.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench fuzz fuzz-build fuzz-cmin clean
+.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench tradeoff fuzz fuzz-build fuzz-cmin clean
 
 all: demo
 
@@ -103,15 +103,27 @@ artifacthub: host
 check-artifacts: policies host
 	tests/scripts/generate-artifacts.sh check
 
+## bench: the performance figures of docs/performance.md (not part of `make test`; about 10
+## minutes after `make test`): criterion under the dev profile (native against wasm warm and
+## fresh, on-demand against pooled instances, the scaling series; no third build of wasmtime),
+## the scaling plot, `kwhost bench` on the Deployment for every policy, suite replay throughput.
+BENCH_SUITES = $(filter-out tests/suites/hostile-%,$(wildcard tests/suites/*.yaml)) \
+               $(wildcard tests/suites/hostile-input-*.yaml) tests/suites/peers
 bench: policies host
+	python3 tests/bench/generate.py --scaling target/bench/scaling >/dev/null
 	$(CARGO) bench --locked --profile dev -p kwhost --bench policies
-	python3 tests/bench/generate.py >/dev/null
-	$(KWHOST) bench $(foreach p,secret-handling image-provenance restart-policy,$(DIST)/$(p).wasm) \
-	  -r tests/bench/deployment.json --measurement-time 2
-	$(KWHOST) bench $(DIST)/secret-handling.wasm -r tests/bench/configmap-1mib.json \
-	  -s tests/bench/settings/secret-handling.yaml --measurement-time 2
-	$(KWHOST) bench $(DIST)/rbac-least-privilege.wasm -r tests/bench/clusterrole-50-rules.json \
-	  -s tests/bench/settings/rbac-least-privilege.yaml --measurement-time 2
+	python3 tests/bench/plot.py target/criterion/kwhost-summary.json target/bench/scaling.svg
+	@for p in $(POLICIES); do \
+	  $(KWHOST) bench $(DIST)/$$p.wasm -r tests/bench/deployment.json -s tests/bench/settings/$$p.yaml \
+	    --world tests/suites/worlds/rbac-least-privilege.yaml --allow-context-aware \
+	    --warm-up-time 0.5 --measurement-time 2 | grep -v '^timings' || exit 1; \
+	done
+	@for j in 1 2; do $(KWHOST) test -j $$j $(BENCH_SUITES) | grep 'cases/s' || exit 1; done
+
+## tradeoff: size against speed of every policy at each opt-level and wasm-opt level
+## (tests/bench/tradeoff.sh; about 20 minutes; docs/performance.md, "Size against speed")
+tradeoff: host
+	tests/bench/tradeoff.sh
 
 ## fuzz: every cargo-fuzz target of fuzz/ for FUZZ_SECONDS each, one at a time (not part of
 ## `make test`; docs/security.md, Fuzzing). New inputs go to fuzz/target/corpus-run/<target>/,

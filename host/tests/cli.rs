@@ -158,28 +158,36 @@ cases:
     .unwrap();
     std::fs::write(dir.join("world.yaml"), "dns: {}\n").unwrap();
     let junit = dir.join("junit.xml");
-    let out = kwhost(
-        &[
+    // The default (pooled instances, a worker per core) and kwctl's allocation on one worker
+    // give the same verdicts.
+    for extra in [&[][..], &["-j", "1", "--allocation", "on-demand"][..]] {
+        let mut args = vec![
             "test",
             dir.to_str().unwrap(),
             "--junit",
             junit.to_str().unwrap(),
-        ],
-        &dir.join("cache"),
-    );
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("ok   "), "{stdout}");
-    assert!(
-        stdout.contains("FAIL ") && stdout.contains("allowed: expected true, got false"),
-        "{stdout}"
-    );
-    assert!(stdout.ends_with("2 passed, 1 failed\n"), "{stdout}");
-    assert!(
-        std::fs::read_to_string(junit)
-            .unwrap()
-            .contains("failures=\"1\"")
-    );
+        ];
+        args.extend_from_slice(extra);
+        let out = kwhost(&args, &dir.join("cache"));
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+        assert!(stdout.contains("ok   "), "{stdout}");
+        assert!(
+            stdout.contains("FAIL ") && stdout.contains("allowed: expected true, got false"),
+            "{stdout}"
+        );
+        assert!(stdout.ends_with("\n2 passed, 1 failed\n"), "{stdout}");
+        let throughput = stdout.lines().rev().nth(1).unwrap_or_default();
+        assert!(
+            throughput.starts_with("1 module(s) loaded in ") && throughput.ends_with(" cases/s"),
+            "{stdout}"
+        );
+        assert!(
+            std::fs::read_to_string(&junit)
+                .unwrap()
+                .contains("failures=\"1\"")
+        );
+    }
 }
 
 #[test]

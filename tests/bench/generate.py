@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Writes the representative requests of the benchmarks (docs/benchmarks.md) into this directory.
+"""Writes the representative requests of the benchmarks (docs/performance.md) into this directory.
 
-    python3 tests/bench/generate.py
+    python3 tests/bench/generate.py                     # the requests of tests/bench/
+    python3 tests/bench/generate.py --scaling DIR       # and the scaling series, into DIR
+
+The scaling series are the same objects at growing sizes: `pod-containers-<n>.json` (a Pod with n
+containers, 1 to 500), `clusterrole-rules-<n>.json` (a ClusterRole with n rules, 1 to 1,000) and
+`configmap-kib-<n>.json` (a ConfigMap of n KiB, 1 KiB to 4 MiB).
 
 Each request is an AdmissionReview, deterministic (no randomness), and holds nothing secret:
 the credentials planted for the scanners are documented fakes. `settings/<policy>.yaml` switch
@@ -11,6 +16,7 @@ RoleBinding needs `tests/suites/worlds/rbac-least-privilege.yaml` and `--allow-c
 
 import json
 import pathlib
+import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -69,6 +75,47 @@ def pod(name, n):
             "spec": pod_spec([container(i) for i in range(n)])}
 
 
+def clusterrole(name, n):
+    rules = [{"apiGroups": ["", "apps", "batch"][i % 3: i % 3 + 1],
+              "resources": [f"resource{i}", f"resource{i}/status"],
+              "verbs": ["get", "list", "watch"]} for i in range(n)]
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": name}, "rules": rules}
+    return review(f"bench-{name}", "ClusterRole", "rbac.authorization.k8s.io", "clusterroles", role,
+                  namespace=None)
+
+
+def config_map(name, size):
+    """A ConfigMap of `size` bytes of application.properties-like lines, no credential in them."""
+    lines, total, i = [], 0, 0
+    while total < size:
+        line = f"service.endpoint.{i}=http://svc-{i}.team-a.svc.cluster.local:8080/api/v1\n"
+        lines.append(line)
+        total += len(line)
+        i += 1
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+                 "data": {"application.properties": "".join(lines)}}
+    return review(f"bench-{name}", "ConfigMap", "", "configmaps", configmap)
+
+
+def scaling():
+    out = {}
+    for n in (1, 10, 50, 100, 250, 500):
+        out[f"pod-containers-{n}.json"] = review(f"bench-pod-{n}", "Pod", "", "pods", pod(f"pod-{n}", n))
+    for n in (1, 10, 100, 250, 500, 1000):
+        out[f"clusterrole-rules-{n}.json"] = clusterrole(f"rules-{n}", n)
+    for kib in (1, 16, 256, 1024, 2048, 4096):
+        out[f"configmap-kib-{kib}.json"] = config_map(f"cm-{kib}", kib * 1024)
+    return out
+
+
+def write(directory, documents):
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, document in documents.items():
+        (directory / name).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+        print(f"{name:28} {(directory / name).stat().st_size:9} bytes")
+
+
 def main():
     out = {}
     out["pod-small.json"] = review("bench-pod-small", "Pod", "", "pods", pod("small", 1))
@@ -82,32 +129,19 @@ def main():
     }
     out["deployment.json"] = review("bench-deployment", "Deployment", "apps", "deployments", deployment)
     out["pod-100-containers.json"] = review("bench-pod-100", "Pod", "", "pods", pod("wide", 100))
-    rules = [{"apiGroups": ["", "apps", "batch"][i % 3: i % 3 + 1],
-              "resources": [f"resource{i}", f"resource{i}/status"],
-              "verbs": ["get", "list", "watch"]} for i in range(50)]
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": "fifty-rules"}, "rules": rules}
-    out["clusterrole-50-rules.json"] = review("bench-clusterrole", "ClusterRole", "rbac.authorization.k8s.io",
-                                              "clusterroles", role, namespace=None)
-    # 1 MiB of application.properties-like lines, no credential in them.
-    lines, size, i = [], 0, 0
-    while size < 1024 * 1024:
-        line = f"service.endpoint.{i}=http://svc-{i}.team-a.svc.cluster.local:8080/api/v1\n"
-        lines.append(line)
-        size += len(line)
-        i += 1
-    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"},
-                 "data": {"application.properties": "".join(lines)}}
-    out["configmap-1mib.json"] = review("bench-configmap", "ConfigMap", "", "configmaps", configmap)
+    out["clusterrole-50-rules.json"] = clusterrole("fifty-rules", 50)
+    out["configmap-1mib.json"] = config_map("big", 1024 * 1024)
     binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                "metadata": {"name": "read-pods"},
                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "pod-reader"},
                "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": "team-a"}]}
     out["rolebinding-world.json"] = review("bench-rolebinding", "RoleBinding", "rbac.authorization.k8s.io",
                                            "rolebindings", binding)
-    for name, document in out.items():
-        (HERE / name).write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
-        print(f"{name:28} {(HERE / name).stat().st_size:9} bytes")
+    write(HERE, out)
+    if len(sys.argv) == 3 and sys.argv[1] == "--scaling":
+        write(pathlib.Path(sys.argv[2]), scaling())
+    elif len(sys.argv) != 1:
+        sys.exit("usage: generate.py [--scaling DIR]")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use kwhost_artifact::metadata::ContextAwareResource;
 use serde_json::json;
 
-use super::CommandError;
 use super::run::{backend, read_request, read_settings};
+use super::{AllocationChoice, CommandError};
 use crate::capabilities::{AllowList, CapabilityBackend, Dispatcher};
 use crate::evaluation::Policy;
 use crate::model::admission_request;
@@ -50,37 +50,13 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 2.0)]
     pub measurement_time: f64,
     /// Instance allocation: wasmtime's on-demand allocator, its pooling allocator
-    /// (copy-on-write memory images), or both, one after the other, with their ratios.
-    #[arg(long, value_enum, default_value_t = AllocationChoice::Both)]
-    pub allocation: AllocationChoice,
+    /// (copy-on-write memory images), or both (`on-demand,pooling`: one after the other, with
+    /// their ratios).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [AllocationChoice::OnDemand, AllocationChoice::Pooling])]
+    pub allocation: Vec<AllocationChoice>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AllocationChoice {
-    OnDemand,
-    Pooling,
-    Both,
-}
-
-impl AllocationChoice {
-    fn strategies(self) -> Vec<(&'static str, Allocation)> {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let pooling = Allocation::Pooling {
-            // The measuring threads, the warm instance, and room to spare.
-            slots: u32::try_from(cores * 2 + 8).unwrap_or(u32::MAX),
-            max_memory_bytes: ExecutionLimits::default().memory_bytes,
-        };
-        match self {
-            AllocationChoice::OnDemand => vec![("on-demand", Allocation::OnDemand)],
-            AllocationChoice::Pooling => vec![("pooling", pooling)],
-            AllocationChoice::Both => {
-                vec![("on-demand", Allocation::OnDemand), ("pooling", pooling)]
-            }
-        }
-    }
 }
 
 /// Timings of one measurement, in microseconds.
@@ -394,7 +370,9 @@ pub fn execute(args: BenchArgs) -> Result<ExitCode, CommandError> {
     let inputs = Inputs::read(&args)?;
     let mut reports = Vec::new();
     for path in &args.modules {
-        for strategy in args.allocation.strategies() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        for choice in &args.allocation {
+            let strategy = (choice.name(), choice.for_workers(cores));
             reports.push(bench_module(&inputs, path, strategy)?);
         }
     }

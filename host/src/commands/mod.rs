@@ -6,7 +6,7 @@ pub mod run;
 pub mod test;
 
 use crate::model::document::InputError;
-use crate::runtime::{ModuleCache, Runtime, default_cache_dir};
+use crate::runtime::{Allocation, ModuleCache, Runtime, default_cache_dir};
 
 /// How a command failed, which decides the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,36 @@ impl From<InputError> for CommandError {
 }
 
 pub(crate) fn new_runtime() -> Result<Runtime, CommandError> {
-    Runtime::new(ModuleCache::new(default_cache_dir()))
+    new_runtime_with(Allocation::OnDemand)
+}
+
+pub(crate) fn new_runtime_with(allocation: Allocation) -> Result<Runtime, CommandError> {
+    Runtime::with_allocation(ModuleCache::new(default_cache_dir()), allocation)
         .map_err(|e| CommandError::Failed(e.to_string()))
+}
+
+/// `--allocation`: how instances get their memories (docs/performance.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AllocationChoice {
+    /// wasmtime's default (kwctl's): memories mapped for each instance and unmapped after it.
+    OnDemand,
+    /// wasmtime's pooling allocator: slots reserved once, memories reset copy-on-write.
+    Pooling,
+}
+
+impl AllocationChoice {
+    /// The allocation for `workers` evaluations at once.
+    pub fn for_workers(self, workers: usize) -> Allocation {
+        match self {
+            AllocationChoice::OnDemand => Allocation::OnDemand,
+            AllocationChoice::Pooling => Allocation::pooling_for(workers),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AllocationChoice::OnDemand => "on-demand",
+            AllocationChoice::Pooling => "pooling",
+        }
+    }
 }

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{CommandError, new_runtime};
+use std::num::NonZeroUsize;
+
+use super::{AllocationChoice, CommandError, new_runtime_with};
 use crate::model::runner::{self, RunnerOptions, default_dist_dir};
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +26,13 @@ pub struct TestArgs {
     /// Fail every case whose full outcome differs from a record written by `--record-responses`.
     #[arg(long, value_name = "FILE")]
     pub compare_responses: Option<PathBuf>,
+    /// Cases evaluated at once (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+    /// How instances get their memories: wasmtime's pooling allocator (slots reserved once,
+    /// memories reset in place; the default) or its on-demand allocator (kwctl's).
+    #[arg(long, value_enum, default_value_t = AllocationChoice::Pooling)]
+    pub allocation: AllocationChoice,
 }
 
 pub fn execute(args: TestArgs) -> Result<ExitCode, CommandError> {
@@ -35,7 +44,10 @@ pub fn execute(args: TestArgs) -> Result<ExitCode, CommandError> {
             first.parent().unwrap_or(&first)
         })
     });
-    let runtime = new_runtime()?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
+    let runtime = new_runtime_with(args.allocation.for_workers(jobs.get()))?;
     let summary = runner::run(
         &runtime,
         &args.suites,
@@ -44,6 +56,7 @@ pub fn execute(args: TestArgs) -> Result<ExitCode, CommandError> {
             junit: args.junit,
             record_responses: args.record_responses,
             compare_responses: args.compare_responses,
+            jobs,
         },
     )?;
     Ok(if summary.unusable {

@@ -2,6 +2,7 @@
 //! module per policy.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,6 +27,8 @@ pub struct RunnerOptions {
     pub record_responses: Option<PathBuf>,
     /// Compare every case's full outcome with a record written earlier; a difference fails.
     pub compare_responses: Option<PathBuf>,
+    /// Cases evaluated at once (each on its own thread).
+    pub jobs: NonZeroUsize,
 }
 
 #[derive(Debug, Default)]
@@ -272,11 +275,13 @@ fn run_case(suite: &Suite, case: &Case, policy: &Result<Policy, InputError>) -> 
     }
 }
 
-/// Runs `jobs` on every core, each worker taking the next job index.
-fn parallel_map<T: Sync, R: Send>(jobs: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(jobs.len().max(1));
+/// Runs `jobs` on `workers` threads, each taking the next job index.
+fn parallel_map<T: Sync, R: Send>(
+    jobs: &[T],
+    workers: NonZeroUsize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let workers = workers.get().min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -356,7 +361,9 @@ pub fn run(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let loaded = parallel_map(&modules, |path| Policy::load(runtime, path));
+    let compile_started = Instant::now();
+    let loaded = parallel_map(&modules, options.jobs, |path| Policy::load(runtime, path));
+    let compile_time = compile_started.elapsed();
     let policies: BTreeMap<PathBuf, Result<Policy, InputError>> =
         modules.into_iter().zip(loaded).collect();
 
@@ -365,10 +372,12 @@ pub fn run(
         .enumerate()
         .flat_map(|(s, suite)| (0..suite.cases.len()).map(move |c| (s, c)))
         .collect();
-    let results = parallel_map(&jobs, |&(s, c)| {
+    let cases_started = Instant::now();
+    let results = parallel_map(&jobs, options.jobs, |&(s, c)| {
         let suite = &suites[s];
         run_case(suite, &suite.cases[c], &policies[&suite.module])
     });
+    let cases_time = cases_started.elapsed();
 
     let mut summary = RunSummary {
         unusable: !broken.is_empty(),
@@ -447,6 +456,16 @@ pub fn run(
             summary.passed = summary.passed.saturating_sub(differences.len());
         }
     }
+    // Before the last line, which stays "N passed, N failed" (CI reads it).
+    println!(
+        "{} module(s) loaded in {:.2} s; {} case(s) in {:.2} s on {} worker(s): {:.0} cases/s",
+        policies.len(),
+        compile_time.as_secs_f64(),
+        jobs.len(),
+        cases_time.as_secs_f64(),
+        options.jobs.get().min(jobs.len().max(1)),
+        jobs.len() as f64 / cases_time.as_secs_f64().max(1e-9),
+    );
     println!("{} passed, {} failed", summary.passed, summary.failed);
     if let Some(path) = &options.junit {
         std::fs::write(path, junit::render(&junit_cases))

@@ -8,7 +8,11 @@ use serde_json::{Map, Value};
 
 /// Escapes one JSON Pointer reference token (RFC 6901).
 pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    if token.contains(['~', '/']) {
+        token.replace('~', "~0").replace('/', "~1")
+    } else {
+        token.to_owned()
+    }
 }
 
 /// Sets the value at `pointer`, creating missing intermediate objects. Returns false when a

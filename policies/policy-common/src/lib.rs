@@ -13,7 +13,8 @@
 //! - [`json`]: pointers and in-place edits for mutations;
 //! - [`redact`]: the one redaction of every value quoted from a request;
 //! - [`shape`]: fail-closed reads (absent vs present with the wrong type) and the `malformed`
-//!   finding.
+//!   finding;
+//! - [`text`]: substring search without per-call set-up, for the hot paths.
 
 pub mod action;
 pub mod exemptions;
@@ -28,6 +29,7 @@ pub mod rule;
 pub mod selector;
 pub mod settings;
 pub mod shape;
+pub mod text;
 pub mod workload;
 
 pub use action::Action;

@@ -40,7 +40,7 @@ const TOKEN_PREFIXES: [&str; 18] = [
 /// A value from the request, safe to quote: control characters replaced, URL user info
 /// dropped, credential-shaped runs masked, cut to [`MAX_CHARS`].
 pub fn value(text: &str) -> String {
-    if text.contains("-----BEGIN") {
+    if crate::text::contains(text, "-----BEGIN") {
         return format!("-----BEGIN{MASK}");
     }
     let text = drop_user_info(text);
@@ -88,7 +88,7 @@ fn looks_like_credential(run: &str) -> bool {
     // A known prefix anywhere in the run (`--key=AKIA…`, `path/ghp_…`) with a body after it.
     if TOKEN_PREFIXES
         .iter()
-        .any(|p| run.find(p).is_some_and(|i| run.len() - i - p.len() >= 8))
+        .any(|p| crate::text::find(run, p).is_some_and(|i| run.len() - i - p.len() >= 8))
     {
         return true;
     }

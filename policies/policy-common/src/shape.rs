@@ -49,7 +49,7 @@ pub fn at<'a>(root: &'a Value, pointer: &str) -> Result<Option<&'a Value>, Malfo
         end += 1 + token.len();
         current = match current {
             Value::Null => return Ok(None),
-            Value::Object(map) => match map.get(&unescape(token)) {
+            Value::Object(map) => match map.get(unescape(token).as_ref()) {
                 Some(next) => next,
                 None => return Ok(None),
             },
@@ -67,8 +67,14 @@ pub fn at<'a>(root: &'a Value, pointer: &str) -> Result<Option<&'a Value>, Malfo
     Ok((!current.is_null()).then_some(current))
 }
 
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
+/// An RFC 6901 reference token unescaped; borrowed when there is nothing to unescape (almost
+/// always), so that a read allocates nothing.
+fn unescape(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.contains('~') {
+        token.replace("~1", "/").replace("~0", "~").into()
+    } else {
+        token.into()
+    }
 }
 
 fn display_path(pointer: &str) -> &str {

@@ -175,13 +175,20 @@ fn grant<'a>(rule: &Rule<'a>, p: &Permission, exempt_resource_names: bool) -> Op
     } else {
         &rule.verbs
     };
-    let verbs = overlapping(verbs_in, &p.verbs, plain_overlap);
-    let resources = overlapping(&rule.resources, &p.resources, resource_overlap);
-    let groups = overlapping(&rule.api_groups, &p.api_groups, plain_overlap);
-    (!verbs.is_empty() && !resources.is_empty() && !groups.is_empty()).then_some(Grant {
-        verbs,
-        resources,
-        groups,
+    // Most rules grant none of a permission: find that out before collecting anything.
+    let grants = |side: &[&str], patterns: &[String], overlap: fn(&str, &str) -> bool| {
+        side.iter().any(|r| patterns.iter().any(|p| overlap(r, p)))
+    };
+    if !(grants(verbs_in, &p.verbs, plain_overlap)
+        && grants(&rule.api_groups, &p.api_groups, plain_overlap)
+        && grants(&rule.resources, &p.resources, resource_overlap))
+    {
+        return None;
+    }
+    Some(Grant {
+        verbs: overlapping(verbs_in, &p.verbs, plain_overlap),
+        resources: overlapping(&rule.resources, &p.resources, resource_overlap),
+        groups: overlapping(&rule.api_groups, &p.api_groups, plain_overlap),
     })
 }
 

@@ -182,7 +182,7 @@ impl Rules {
         for &(pointer, expect, mask) in fields {
             let action = self.action(mask);
             if action.is_on() {
-                walk(value, at, pointer, expect, &mut |m| {
+                walk(value, At::Root(at), pointer, expect, &mut |m| {
                     report.malformed(&m, action)
                 });
             }
@@ -190,11 +190,36 @@ impl Rules {
     }
 }
 
+/// Where a walked value stands: the pointer of the value checked, then the list items walked
+/// into. Rendered only when something there is malformed, so that a well-formed request costs
+/// no string per item.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root(&'a str),
+    Item(&'a At<'a>, &'a str, usize),
+}
+
+impl At<'_> {
+    fn render(&self) -> String {
+        match self {
+            At::Root(at) => (*at).to_owned(),
+            At::Item(parent, head, i) => format!("{}{head}/{i}", parent.render()),
+        }
+    }
+}
+
 /// Checks `pointer` inside `value`, whose own pointer is `at`; a `*` step is every item.
-fn walk(value: &Value, at: &str, pointer: &str, expect: Expect, found: &mut dyn FnMut(Malformed)) {
+fn walk(
+    value: &Value,
+    at: At<'_>,
+    pointer: &str,
+    expect: Expect,
+    found: &mut dyn FnMut(Malformed),
+) {
     let rebase = |m: Malformed| {
+        let at = at.render();
         let path = if m.path == "object" {
-            at.to_string()
+            at
         } else {
             format!("{at}{}", m.path)
         };
@@ -204,7 +229,7 @@ fn walk(value: &Value, at: &str, pointer: &str, expect: Expect, found: &mut dyn 
         match shape::list(value, head) {
             Ok(items) => {
                 for (i, item) in items.unwrap_or(&[]).iter().enumerate() {
-                    walk(item, &format!("{at}{head}/{i}"), tail, expect, found);
+                    walk(item, At::Item(&at, head, i), tail, expect, found);
                 }
             }
             Err(m) => found(rebase(m)),

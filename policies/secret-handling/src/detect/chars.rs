@@ -1,5 +1,7 @@
 //! Character classes and scanning helpers shared by the detectors.
 
+use policy_common::text::occurrences;
+
 pub(super) fn is_upper_b32(b: u8) -> bool {
     b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)
 }
@@ -30,9 +32,7 @@ pub(super) fn prefixed_runs<'a>(
     body: fn(u8) -> bool,
 ) -> impl Iterator<Item = (usize, usize)> + 'a {
     let bytes = value.as_bytes();
-    value
-        .match_indices(prefix)
-        .map(|(i, _)| i)
+    occurrences(value, prefix)
         .filter(move |&i| starts_token(bytes, i, token))
         .map(move |i| (i, run(bytes, i + prefix.len(), body)))
 }

@@ -4,6 +4,7 @@ use super::chars::{
     contains_ignore_case, entropy, is_b64, is_b64url, is_upper_b32, prefixed_runs, run,
     starts_token,
 };
+use policy_common::text::{contains, occurrences};
 
 /// `(AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}`, as a whole token.
 pub(super) fn aws_access_key_id(value: &str) -> bool {
@@ -52,9 +53,9 @@ pub(super) fn gcp_api_key(value: &str) -> bool {
 
 /// A service-account key file: JSON with `"type": "service_account"` and a private key.
 pub(super) fn gcp_service_account(value: &str) -> bool {
-    value.contains("service_account")
-        && value.contains("\"private_key")
-        && value.contains("\"type\"")
+    contains(value, "service_account")
+        && contains(value, "\"private_key")
+        && contains(value, "\"type\"")
 }
 
 /// `AccountKey=<88 base64>` in a connection string, or an 88-character key under an Azure name.
@@ -65,13 +66,13 @@ pub(super) fn azure_storage_key(name: &str, value: &str) -> bool {
         let pad = run(bytes, at + n, |b| b == b'=');
         (n, pad)
     };
-    let lower_hit = value
-        .match_indices("ccountKey=")
-        .chain(value.match_indices("ccountkey="))
-        .any(|(i, m)| {
-            let (n, pad) = key_len(i + m.len());
+    const KEY: [&str; 2] = ["ccountKey=", "ccountkey="];
+    let lower_hit = KEY.into_iter().any(|key| {
+        occurrences(value, key).any(|i| {
+            let (n, pad) = key_len(i + key.len());
             n + pad == 88 && n >= 86
-        });
+        })
+    });
     if lower_hit {
         return true;
     }

@@ -1,13 +1,15 @@
 //! Private keys in PEM form and passwords in URLs.
 
 use super::names::is_placeholder;
+use policy_common::text::{find, occurrences};
 
 /// `-----BEGIN <label>-----` where the label is a private key (RSA, EC, DSA, OPENSSH, PKCS#8,
 /// encrypted) or a PGP private key block.
 pub(super) fn private_key(value: &str) -> bool {
-    value.match_indices("-----BEGIN ").any(|(i, m)| {
-        let rest = &value[i + m.len()..];
-        let Some(end) = rest.find("-----").filter(|&e| e <= 40) else {
+    const BEGIN: &str = "-----BEGIN ";
+    occurrences(value, BEGIN).any(|i| {
+        let rest = &value[i + BEGIN.len()..];
+        let Some(end) = find(rest, "-----").filter(|&e| e <= 40) else {
             return false;
         };
         let label = &rest[..end];
@@ -18,7 +20,7 @@ pub(super) fn private_key(value: &str) -> bool {
 /// `scheme://user:password@host` with a password that is not a placeholder.
 pub(super) fn url_credentials(value: &str) -> bool {
     let bytes = value.as_bytes();
-    value.match_indices("://").any(|(i, _)| {
+    occurrences(value, "://").any(|i| {
         let scheme_len = bytes[..i]
             .iter()
             .rev()

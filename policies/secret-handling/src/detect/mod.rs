@@ -81,28 +81,34 @@ pub fn scan(name: &str, value: &str, cfg: &Config<'_>) -> Option<Detection> {
     scan_tokens(name, &decoded, cfg).map(|id| Detection { id, encoded: true })
 }
 
-/// The format-specific detectors (everything but the sensitive-name heuristic).
+/// The format-specific detectors (everything but the sensitive-name heuristic), each with the
+/// shortest value it can fire on: most values a pod carries (`info`, `8080`, `--port=8080`) are
+/// shorter than every token format, and skip the scans.
 fn scan_tokens(name: &str, value: &str, cfg: &Config<'_>) -> Option<&'static str> {
     type Scanner = fn(&str, &str) -> bool;
-    let scanners: [(&'static str, Scanner); 13] = [
-        ("gcp-service-account", |_, v| gcp_service_account(v)),
-        ("private-key", |_, v| private_key(v)),
-        ("aws-access-key-id", |_, v| aws_access_key_id(v)),
-        ("aws-secret-access-key", aws_secret_access_key),
-        ("gcp-api-key", |_, v| gcp_api_key(v)),
-        ("azure-storage-key", azure_storage_key),
-        ("github-token", |_, v| github_token(v)),
-        ("gitlab-token", |_, v| gitlab_token(v)),
-        ("slack-token", |_, v| slack_token(v)),
-        ("slack-webhook", |_, v| slack_webhook(v)),
-        ("stripe-key", |_, v| stripe_key(v)),
-        ("jwt", |_, v| jwt(v)),
-        ("url-credentials", |_, v| url_credentials(v)),
+    let scanners: [(&'static str, usize, Scanner); 13] = [
+        // `service_account`, `"private_key`, `"type"`.
+        ("gcp-service-account", 33, |_, v| gcp_service_account(v)),
+        // `-----BEGIN ` + a label ending in `PRIVATE KEY` + `-----`.
+        ("private-key", 27, |_, v| private_key(v)),
+        ("aws-access-key-id", 20, |_, v| aws_access_key_id(v)),
+        ("aws-secret-access-key", 40, aws_secret_access_key),
+        ("gcp-api-key", 39, |_, v| gcp_api_key(v)),
+        ("azure-storage-key", 88, azure_storage_key),
+        ("github-token", 40, |_, v| github_token(v)),
+        ("gitlab-token", 25, |_, v| gitlab_token(v)),
+        ("slack-token", 25, |_, v| slack_token(v)),
+        ("slack-webhook", 45, |_, v| slack_webhook(v)),
+        ("stripe-key", 24, |_, v| stripe_key(v)),
+        // A 10-character header, a dot, 2 characters of payload, a dot.
+        ("jwt", 14, |_, v| jwt(v)),
+        // `ab://` + `:` + a 3-character password + `@` + a host.
+        ("url-credentials", 11, |_, v| url_credentials(v)),
     ];
     scanners
         .into_iter()
-        .find(|(id, scan)| cfg.on(id) && scan(name, value))
-        .map(|(id, _)| id)
+        .find(|(id, shortest, scan)| value.len() >= *shortest && cfg.on(id) && scan(name, value))
+        .map(|(id, _, _)| id)
 }
 
 #[cfg(test)]

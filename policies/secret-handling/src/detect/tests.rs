@@ -102,6 +102,29 @@ fn every_detector_fires() {
     assert_eq!(id("dbPassword", "q8Zt3LmW9xVb2"), Some("sensitive-name"));
 }
 
+/// The shortest values each format can take still reach their detector: the length gates of
+/// `scan_tokens` are no stricter than the formats.
+#[test]
+fn shortest_values_still_fire() {
+    let shortest = [
+        ("X", "-----BEGIN PRIVATE KEY-----", "private-key"),
+        ("X", "AKIAIOSFODNN7EXAMPLE", "aws-access-key-id"),
+        ("X", "sk_live_4eC39HqLyjWDarjt", "stripe-key"),
+        ("X", "gldt-xK9vTq2LmN8pRs4WyZ1a", "gitlab-token"),
+        ("X", "xoxb-1234567890-098765432", "slack-token"),
+        ("X", "ab://:Xk2@h", "url-credentials"),
+        ("X", "eyJhbGciOi.ab.", "jwt"),
+    ];
+    for (name, value, want) in shortest {
+        assert_eq!(
+            id(name, value),
+            Some(want),
+            "{value} ({} bytes)",
+            value.len()
+        );
+    }
+}
+
 #[test]
 fn negatives_and_false_positive_guards() {
     for (name, value) in [

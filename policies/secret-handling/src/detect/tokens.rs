@@ -2,6 +2,7 @@
 
 use super::base64::decode_base64;
 use super::chars::{is_b64url, prefixed_runs, run, starts_token};
+use policy_common::text::occurrences;
 
 pub(super) fn github_token(value: &str) -> bool {
     let alnum = |b: u8| b.is_ascii_alphanumeric();
@@ -24,7 +25,7 @@ pub(super) fn slack_token(value: &str) -> bool {
     let bytes = value.as_bytes();
     let alnum = |b: u8| b.is_ascii_alphanumeric();
     let body = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
-    value.match_indices("xox").any(|(i, _)| {
+    occurrences(value, "xox").any(|i| {
         matches!(
             bytes.get(i + 3),
             Some(b'b' | b'a' | b'p' | b'r' | b's' | b'e')
@@ -39,9 +40,8 @@ pub(super) fn slack_token(value: &str) -> bool {
 
 pub(super) fn slack_webhook(value: &str) -> bool {
     let body = |b: u8| b.is_ascii_alphanumeric() || b == b'/' || b == b'_';
-    value
-        .match_indices("hooks.slack.com/services/")
-        .any(|(i, m)| run(value.as_bytes(), i + m.len(), body) >= 20)
+    const HOOK: &str = "hooks.slack.com/services/";
+    occurrences(value, HOOK).any(|i| run(value.as_bytes(), i + HOOK.len(), body) >= 20)
 }
 
 pub(super) fn stripe_key(value: &str) -> bool {
