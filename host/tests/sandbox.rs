@@ -379,3 +379,102 @@ fn a_tampered_cache_file_is_recompiled_not_run() {
     assert_eq!(again.stdout, first.stdout);
     assert_eq!(std::fs::read(&cached[0]).unwrap(), good);
 }
+
+/// Pooled instances (`kwhost test`'s default) start from the module's image: a guest that
+/// leaves a mark in its memory, grows it and changes a global finds none of it in the next
+/// instance taken from the same pool slot, and meets the same memory limit as on-demand.
+#[test]
+fn pooled_instances_start_from_the_module_image() {
+    use kwhost::runtime::{Allocation, ModuleCache, Runtime};
+    // Rejects when it finds the mark of an earlier instance (memory at 20000, the memory
+    // grown past its initial 2 pages, or the global set); then leaves all three.
+    let validate = r#"
+      (if (i32.or (i32.or (i32.load (i32.const 20000)) (global.get $mark))
+                  (i32.ne (memory.size) (i32.const 2)))
+        (then (call $guest_response (i32.const 64) (i32.const 18)) (return (i32.const 1))))
+      (i32.store (i32.const 20000) (i32.const 42))
+      (global.set $mark (i32.const 1))
+      (drop (memory.grow (i32.const 1)))
+      (i32.store (i32.const 131072) (i32.const 7))
+      (call $guest_response (i32.const 84) (i32.const 17))
+      (i32.const 1)"#;
+    let wat = common::guest_wat(validate, r#"{"accepted":false}  {"accepted":true}"#, None)
+        .replacen(
+            "(memory (export \"memory\") 2)",
+            "(memory (export \"memory\") 2)\n  (global $mark (mut i32) (i32.const 0))",
+            1,
+        );
+    let bytes = wat::parse_str(&wat).expect("valid WAT");
+    let runtime =
+        Runtime::with_allocation(ModuleCache::disabled(), Allocation::pooling_for(1)).unwrap();
+    let policy = Policy {
+        module: runtime
+            .load_module_bytes(Path::new("mark.wasm"), &bytes)
+            .unwrap(),
+        metadata: None,
+    };
+    // Control: on one instance, the second call finds the first call's mark.
+    let mut reused = policy
+        .module
+        .instantiate(
+            ExecutionLimits::default(),
+            &kwhost::runtime::GuestStdio::Capture(CapturedOutput::new()),
+            Arc::new(kwhost::capabilities::Dispatcher::new(
+                kwhost::capabilities::AllowList::allow_all(),
+                Vec::new(),
+                Arc::new(NoBackend),
+            )),
+        )
+        .unwrap();
+    let answers: Vec<Vec<u8>> = (0..2)
+        .map(|_| reused.call("validate", b"{}").unwrap())
+        .collect();
+    assert_eq!(answers[0], br#"{"accepted":true}"#);
+    assert_eq!(answers[1], br#"{"accepted":false}"#);
+    drop(reused);
+    let request = admission_request::normalise(pod_request(), "pod.json").unwrap();
+    for round in 0..20 {
+        let outcome = kwhost::evaluation::evaluate(
+            &policy,
+            &PolicyOptions::default(),
+            Arc::new(NoBackend),
+            &serde_json::Map::new(),
+            &request,
+        )
+        .expect("initialised");
+        let Outcome::Response(response) = outcome else {
+            panic!("round {round}: {outcome:?}");
+        };
+        assert_eq!(response.to_json(), ACCEPTED, "round {round}");
+    }
+    // The memory limit is the limiter's, with its message, under pooling too.
+    let hog = common::guest_wat(
+        "(drop (memory.grow (i32.const 2000))) unreachable",
+        "",
+        None,
+    );
+    let hog = Policy {
+        module: runtime
+            .load_module_bytes(Path::new("hog.wasm"), &wat::parse_str(&hog).unwrap())
+            .unwrap(),
+        metadata: None,
+    };
+    let evaluation = evaluate_capturing(
+        &hog,
+        &PolicyOptions {
+            limits: ExecutionLimits {
+                memory_bytes: 64 << 20,
+                ..ExecutionLimits::default()
+            },
+            ..PolicyOptions::default()
+        },
+        Arc::new(NoBackend),
+        &serde_json::Map::new(),
+        &request,
+    );
+    let diagnostics = evaluation.diagnostics.join("\n");
+    assert!(
+        diagnostics.contains("memory limit of 64 MiB"),
+        "{diagnostics}"
+    );
+}
