@@ -250,3 +250,74 @@ fn bench_reports_every_measurement() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn scaffold_admission_request_builds_what_run_reads() {
+    let dir = scratch_dir("scaffold-request");
+    std::fs::write(
+        dir.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: app, image: nginx}]}\n",
+    )
+    .unwrap();
+    let pod = dir.join("pod.yaml");
+    let scaffold = |extra: &[&str]| {
+        let mut args = vec![
+            "scaffold",
+            "admission-request",
+            "--object",
+            pod.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        kwhost(&args, &dir.join("cache"))
+    };
+    let out = scaffold(&["--operation", "DELETE", "-n", "team-a", "--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let review: serde_json::Value = serde_yaml::from_slice(&out.stdout).expect("YAML");
+    let request = &review["request"];
+    assert_eq!(request["operation"], "DELETE");
+    assert_eq!(request["namespace"], "team-a");
+    assert_eq!(request["resource"]["resource"], "pods");
+    assert_eq!(request["oldObject"]["metadata"]["name"], "web");
+    assert!(request.get("object").is_none());
+    // Reproducible: the same input gives the same uid.
+    let again: serde_json::Value = serde_yaml::from_slice(
+        &scaffold(&["--operation", "delete", "-n", "team-a", "--format", "yaml"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(again["request"]["uid"], request["uid"]);
+
+    std::fs::write(dir.join("review.yaml"), &out.stdout).unwrap();
+    let module = write_module(&dir, "accept.wasm", &responding(r#"{"accepted":true}"#));
+    let run = kwhost(
+        &[
+            "run",
+            module.to_str().unwrap(),
+            "-r",
+            dir.join("review.yaml").to_str().unwrap(),
+        ],
+        &dir.join("cache"),
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(text(&run.stdout).contains("\"allowed\":true"));
+
+    // An UPDATE without its old object, and a kind the table does not know: unusable input.
+    assert_eq!(scaffold(&["--operation", "update"]).status.code(), Some(2));
+    std::fs::write(
+        dir.join("widget.yaml"),
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+    )
+    .unwrap();
+    let out = kwhost(
+        &[
+            "scaffold",
+            "admission-request",
+            "--operation",
+            "create",
+            "--object",
+            dir.join("widget.yaml").to_str().unwrap(),
+        ],
+        &dir.join("cache"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown kind \"Widget\""));
+}

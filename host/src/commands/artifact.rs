@@ -76,6 +76,8 @@ pub enum ScaffoldCommand {
     Manifest(ManifestArgs),
     /// A `policies.yml` for a stand-alone policy-server.
     PolicyServerConfig(PolicyServerConfigArgs),
+    /// An AdmissionReview from a plain object file (like `kwctl scaffold admission-request`).
+    AdmissionRequest(super::admission_request::AdmissionRequestArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -253,6 +255,7 @@ pub fn scaffold(args: ScaffoldArgs) -> Result<ExitCode, CommandError> {
         ScaffoldCommand::Artifacthub(args) => scaffold_artifacthub(args),
         ScaffoldCommand::Manifest(args) => scaffold_manifest(args),
         ScaffoldCommand::PolicyServerConfig(args) => scaffold_policy_server_config(args),
+        ScaffoldCommand::AdmissionRequest(args) => super::admission_request::execute(args),
     }
 }
 

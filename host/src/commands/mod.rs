@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod admission_request;
 pub mod artifact;
 pub mod bench;
 pub mod run;

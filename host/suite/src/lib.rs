@@ -5,6 +5,8 @@
 
 pub mod admission_request;
 pub mod admission_response;
+pub mod api_resources;
 pub mod document;
+pub mod review;
 pub mod settings;
 pub mod suite_file;
