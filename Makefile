@@ -28,7 +28,7 @@ export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS := $(foreach d,$(wildcard $(CARGO_HO
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
                      --enable-mutable-globals --enable-multivalue --enable-reference-types
 
-.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench tradeoff fuzz fuzz-build fuzz-cmin clean
+.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench tradeoff install fuzz fuzz-build fuzz-cmin clean
 
 all: demo
 
@@ -119,6 +119,13 @@ bench: policies host
 	    --warm-up-time 0.5 --measurement-time 2 | grep -v '^timings' || exit 1; \
 	done
 	@for j in 1 2; do $(KWHOST) test -j $$j $(BENCH_SUITES) | grep 'cases/s' || exit 1; done
+
+## install: the optimised kwhost (profile `cli` of Cargo.toml: opt-level 3, thin LTO) into
+## $(CARGO_HOME)/bin; a build of its own (about 15 minutes here), not part of `make test`
+install:
+	$(CARGO) install --locked --path host --profile cli --target-dir target
+	@echo "installed: $$(command -v kwhost || echo $(CARGO_HOME)/bin/kwhost)"
+	@echo "shell completions: kwhost completions bash|zsh|fish"
 
 ## tradeoff: size against speed of every policy at each opt-level and wasm-opt level
 ## (tests/bench/tradeoff.sh; about 20 minutes; docs/performance.md, "Size against speed")

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::artifact::{AnnotateArgs, InspectArgs, PullArgs, PushArgs, ScaffoldArgs};
 use crate::commands::bench::BenchArgs;
@@ -39,8 +39,13 @@ pub enum Command {
     Push(PushArgs),
     /// Pull a policy from an OCI registry.
     Pull(PullArgs),
-    /// Generate Artifact Hub packages and cluster manifests.
+    /// Generate Artifact Hub packages, cluster manifests and AdmissionReview fixtures.
     Scaffold(ScaffoldArgs),
+    /// Print a shell completion script (`kwhost completions bash > /etc/bash_completion.d/kwhost`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 impl Cli {
@@ -55,6 +60,8 @@ impl Cli {
             Command::Push(args) => commands::artifact::push(args),
             Command::Pull(args) => commands::artifact::pull(args),
             Command::Scaffold(args) => commands::artifact::scaffold(args),
+            // Here rather than in commands/: it needs the whole command tree, `Cli` itself.
+            Command::Completions { shell } => completions(shell),
         };
         match result {
             Ok(code) => code,
@@ -67,4 +74,15 @@ impl Cli {
             }
         }
     }
+}
+
+/// Here rather than in `commands/`: it needs the whole command tree, `Cli` itself.
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode, CommandError> {
+    use std::io::Write as _;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "kwhost", &mut script);
+    std::io::stdout()
+        .write_all(&script)
+        .map_err(|e| CommandError::Failed(format!("cannot write to stdout: {e}")))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -321,3 +321,22 @@ fn scaffold_admission_request_builds_what_run_reads() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown kind \"Widget\""));
 }
+
+#[test]
+fn completions_cover_every_subcommand() {
+    let dir = scratch_dir("completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = kwhost(&["completions", shell], &dir.join("cache"));
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        for sub in ["run", "test", "bench", "scaffold", "admission-request"] {
+            assert!(script.contains(sub), "{shell} completions lack {sub}");
+        }
+    }
+    assert_eq!(
+        kwhost(&["completions", "cmd.exe"], &dir.join("cache"))
+            .status
+            .code(),
+        Some(2)
+    );
+}
