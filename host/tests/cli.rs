@@ -340,3 +340,52 @@ fn completions_cover_every_subcommand() {
         Some(2)
     );
 }
+
+#[test]
+fn recorded_host_capabilities_replay_the_same_response() {
+    let dir = scratch_dir("record");
+    std::fs::write(dir.join("req.json"), pod_request().to_string()).unwrap();
+    std::fs::write(
+        dir.join("world.yaml"),
+        "dns: { example.com: [\"93.184.216.34\"] }\n",
+    )
+    .unwrap();
+    // One answer from the world, one error from it (no entry): both recorded, both replayed.
+    for host in ["example.com", "other.org"] {
+        let module = write_module(
+            &dir,
+            "dns.wasm",
+            &host_calling("net", "v1/dns_lookup_host", &format!("\"{host}\"")),
+        );
+        let session = dir.join("session.yml");
+        let request = dir.join("req.json");
+        let run = |source: &[&str]| {
+            let mut args = vec![
+                "run",
+                module.to_str().unwrap(),
+                "-r",
+                request.to_str().unwrap(),
+            ];
+            args.extend_from_slice(source);
+            let out = kwhost(&args, &dir.join("cache"));
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            text(&out.stdout)
+        };
+        let recorded = run(&[
+            "--world",
+            dir.join("world.yaml").to_str().unwrap(),
+            "--record-host-capabilities-interactions",
+            session.to_str().unwrap(),
+        ]);
+        let yaml = std::fs::read_to_string(&session).unwrap();
+        assert!(
+            yaml.contains("- type: Exchange") && yaml.contains("!DNSLookupHost"),
+            "{yaml}"
+        );
+        let replayed = run(&[
+            "--replay-host-capabilities-interactions",
+            session.to_str().unwrap(),
+        ]);
+        assert_eq!(recorded, replayed, "{host}");
+    }
+}

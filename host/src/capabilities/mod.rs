@@ -19,6 +19,6 @@ pub use dispatcher::{CapturedLog, Dispatcher};
 pub use field_mask::apply_field_masks;
 pub use kwhost_artifact::ContextAwareResource;
 pub use kwhost_artifact::host_capabilities::CAPABILITY_PATHS;
-pub use replay::{ReplayBackend, ReplayError};
+pub use replay::{RecordingBackend, ReplayBackend, ReplayError};
 pub use requests::CallbackRequest;
 pub use world::{World, WorldError};

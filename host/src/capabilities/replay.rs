@@ -1,22 +1,23 @@
-//! kwctl record/replay sessions (docs/protocol.md §3.8): FIFO, exact equality.
+//! kwctl record/replay sessions (docs/protocol.md §3.8): replayed FIFO with exact equality
+//! ([`ReplayBackend`]), and recorded ([`RecordingBackend`]) in the same format.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::backend::{BackendResult, CapabilityBackend};
 use super::requests::CallbackRequest;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(tag = "type")]
 enum RecordedResponse {
     Success { payload: String },
     Error { message: String },
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(tag = "type")]
 enum RecordedEntry {
     Exchange {
@@ -122,6 +123,57 @@ impl CapabilityBackend for ReplayBackend {
     }
 }
 
+/// Answers from another backend and keeps every exchange, to be written as a kwctl session
+/// (`kwhost run --record-host-capabilities-interactions`) that `--replay-...` (kwhost's or
+/// kwctl's) answers the same way. The session holds the answers verbatim, as kwctl's does:
+/// it is as sensitive as the world or registry it recorded.
+pub struct RecordingBackend {
+    inner: Arc<dyn CapabilityBackend>,
+    exchanges: Mutex<Vec<(CallbackRequest, BackendResult)>>,
+}
+
+impl RecordingBackend {
+    pub fn new(inner: Arc<dyn CapabilityBackend>) -> Self {
+        Self {
+            inner,
+            exchanges: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The exchanges so far, as a kwctl session (a YAML sequence of `type: Exchange`).
+    pub fn session_yaml(&self) -> Result<String, serde_yaml::Error> {
+        let exchanges = self
+            .exchanges
+            .lock()
+            .map_or_else(|e| e.into_inner().clone(), |e| e.clone());
+        let entries = exchanges
+            .into_iter()
+            .map(|(request, answer)| {
+                Ok(RecordedEntry::Exchange {
+                    request: serde_yaml::to_string(&request)?,
+                    response: match answer {
+                        Ok(payload) => RecordedResponse::Success {
+                            payload: String::from_utf8_lossy(&payload).into_owned(),
+                        },
+                        Err(message) => RecordedResponse::Error { message },
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, serde_yaml::Error>>()?;
+        serde_yaml::to_string(&entries)
+    }
+}
+
+impl CapabilityBackend for RecordingBackend {
+    fn answer(&self, request: &CallbackRequest) -> BackendResult {
+        let answer = self.inner.answer(request);
+        if let Ok(mut exchanges) = self.exchanges.lock() {
+            exchanges.push((request.clone(), answer.clone()));
+        }
+        answer
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +214,27 @@ mod tests {
             replay.answer(&digest).unwrap_err(),
             "the list of recorded responses is empty"
         );
+    }
+
+    #[test]
+    fn a_recording_replays_the_same_answers() {
+        let original = Arc::new(ReplayBackend::from_yaml_in(SESSION, "session.yml").unwrap());
+        let recorder = RecordingBackend::new(original);
+        let digest = CallbackRequest::OciManifestDigest {
+            image: "nginx:1.25".into(),
+        };
+        let first = (
+            recorder.answer(&dns("example.com")),
+            recorder.answer(&digest),
+        );
+        let session = recorder.session_yaml().unwrap();
+        assert!(session.contains("!DNSLookupHost"), "{session}");
+        let replay = ReplayBackend::from_yaml_in(&session, "recorded").unwrap();
+        assert_eq!(
+            (replay.answer(&dns("example.com")), replay.answer(&digest)),
+            first
+        );
+        assert_eq!(replay.remaining(), 0);
     }
 
     #[test]

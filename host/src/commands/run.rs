@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::{CommandError, new_runtime};
-use crate::capabilities::{AllowList, CapabilityBackend, NoBackend, ReplayBackend, World};
+use crate::capabilities::{
+    AllowList, CapabilityBackend, NoBackend, RecordingBackend, ReplayBackend, World,
+};
 use crate::evaluation::{Outcome, Policy, PolicyOptions, evaluate};
 use crate::model::admission_response::PolicyMode;
 use crate::model::document::{InputError, parse_json_or_yaml, read_document};
@@ -103,6 +105,10 @@ pub struct RunArgs {
     /// Answer host capabilities from a world file (docs/suites.md).
     #[arg(long, value_name = "FILE")]
     pub world: Option<PathBuf>,
+    /// Write every host-capability exchange of the run, as kwctl records them, so that
+    /// `--replay-host-capabilities-interactions FILE` (kwhost's or kwctl's) answers the same.
+    #[arg(long, value_name = "FILE")]
+    pub record_host_capabilities_interactions: Option<PathBuf>,
     /// Grant the contextAwareResources of the module's metadata.
     #[arg(long)]
     pub allow_context_aware: bool,
@@ -132,9 +138,26 @@ pub fn execute(args: RunArgs) -> Result<ExitCode, CommandError> {
     )?;
     let options = options(&args)?;
 
+    let recorder = args
+        .record_host_capabilities_interactions
+        .as_ref()
+        .map(|_| Arc::new(RecordingBackend::new(backend.clone())));
+    let backend = match &recorder {
+        Some(recorder) => recorder.clone() as Arc<dyn CapabilityBackend>,
+        None => backend,
+    };
+
     let runtime = new_runtime()?;
     let policy = Policy::load(&runtime, &module_path)?;
-    match evaluate(&policy, &options, backend, &settings, &request) {
+    let evaluation = evaluate(&policy, &options, backend, &settings, &request);
+    if let (Some(recorder), Some(path)) = (&recorder, &args.record_host_capabilities_interactions) {
+        let session = recorder
+            .session_yaml()
+            .map_err(|e| CommandError::Failed(format!("cannot record the session: {e}")))?;
+        std::fs::write(path, session)
+            .map_err(|e| CommandError::Failed(format!("cannot write {}: {e}", path.display())))?;
+    }
+    match evaluation {
         Err(error) => Err(CommandError::Failed(error.to_string())),
         Ok(Outcome::InvalidSettings(message)) => Err(CommandError::Failed(format!(
             "Provided settings are not valid: {message}"
