@@ -140,7 +140,7 @@ FUZZ_SECONDS   ?= 60
 FUZZ_SANITIZER ?= address
 # More libFuzzer flags, e.g. FUZZ_ARGS="-fork=1 -ignore_crashes=1" to go on past a known crash.
 FUZZ_ARGS      ?=
-FUZZ_TARGETS   ?= image_reference redact fixture_loader suite_loader $(foreach p,$(subst -,_,$(POLICIES)),settings_$(p) validate_$(p))
+FUZZ_TARGETS   ?= image_reference redact fixture_loader suite_loader dump_loader $(foreach p,$(subst -,_,$(POLICIES)),settings_$(p) validate_$(p))
 CARGO_FUZZ     := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz
 fuzz-build:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz

@@ -7,6 +7,7 @@ pub mod admission_request;
 pub mod admission_response;
 pub mod api_resources;
 pub mod document;
+pub mod dump;
 pub mod review;
 pub mod settings;
 pub mod suite_file;
