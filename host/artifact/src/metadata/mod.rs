@@ -22,9 +22,11 @@ use std::path::{Path, PathBuf};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
+mod rule_match;
 mod validation;
 
 pub use crate::host_capabilities::CAPABILITY_PATHS;
+pub use rule_match::RequestedResource;
 pub use validation::{RuleError, ValidationError, validate_host_capability};
 
 /// Annotation keys (Kubewarden's `policy-evaluator`, `crates/policy-evaluator/src/constants.rs`).
