@@ -121,7 +121,7 @@ bench: policies host
 	@for j in 1 2; do $(KWHOST) test -j $$j $(BENCH_SUITES) | grep 'cases/s' || exit 1; done
 
 ## install: the optimised kwhost (profile `cli` of Cargo.toml: opt-level 3, thin LTO) into
-## $(CARGO_HOME)/bin; a build of its own (about 15 minutes here), not part of `make test`
+## $(CARGO_HOME)/bin; a build of its own (11 minutes here), not part of `make test`
 install:
 	$(CARGO) install --locked --path host --profile cli --target-dir target
 	@echo "installed: $$(command -v kwhost || echo $(CARGO_HOME)/bin/kwhost)"
