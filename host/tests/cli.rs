@@ -389,3 +389,52 @@ fn recorded_host_capabilities_replay_the_same_response() {
         assert_eq!(recorded, replayed, "{host}");
     }
 }
+
+/// A reader that stops early (`kwhost test ... | head`) ends kwhost quietly, as it ends any
+/// Unix filter (SIGPIPE), never with a panic.
+#[test]
+#[cfg(unix)]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let dir = scratch_dir("sigpipe");
+    write_module(&dir, "accept.wasm", &responding(r#"{"accepted":true}"#));
+    std::fs::write(dir.join("pod.json"), pod_request().to_string()).unwrap();
+    // Far more output than a pipe buffers.
+    let cases: String = (0..3000)
+        .map(|i| format!("  - {{ name: case {i:04} with a long enough name to fill the pipe quickly, request: pod.json, expect: {{ allowed: true }} }}\n"))
+        .collect();
+    std::fs::write(
+        dir.join("suite.yaml"),
+        format!("module: accept.wasm\ncases:\n{cases}"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kwhost"))
+        .args(["test", dir.join("suite.yaml").to_str().unwrap()])
+        .env("KWHOST_CACHE_DIR", dir.join("cache"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("ok "), "{first}");
+    // The reader is gone: the next writes hit a closed pipe.
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc_sigpipe()),
+        "{:?}",
+        out.status
+    );
+}
+
+fn libc_sigpipe() -> i32 {
+    13
+}
