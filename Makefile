@@ -91,6 +91,7 @@ suites: policies guests host
 	$(KWHOST) test --junit target/junit.xml --compare-responses tests/baseline/responses.json tests/suites
 	python3 tests/scripts/check-planted-secrets.py $(KWHOST)
 	python3 tests/scripts/check-peer-coverage.py
+	python3 tests/scripts/check-audit.py $(KWHOST)
 
 ## registry: push every policy to a real local OCI registry, pull back, compare, replay suites
 registry: policies guests host

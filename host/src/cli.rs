@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::commands::artifact::{AnnotateArgs, InspectArgs, PullArgs, PushArgs, ScaffoldArgs};
+use crate::commands::audit::AuditArgs;
 use crate::commands::bench::BenchArgs;
 use crate::commands::run::RunArgs;
 use crate::commands::test::TestArgs;
@@ -29,6 +30,8 @@ pub enum Command {
     Run(RunArgs),
     /// Run test suites (see docs/suites.md).
     Test(TestArgs),
+    /// Judge a cluster dump with policies, offline: what would they deny today?
+    Audit(AuditArgs),
     /// Measure policies: compile, cache load, instantiate, validate fresh and warm (like `kwctl bench`).
     Bench(BenchArgs),
     /// Embed metadata.yml (and the README as usage) into a module (like `kwctl annotate`).
@@ -54,6 +57,7 @@ impl Cli {
         let result = match self.command {
             Command::Run(args) => commands::run::execute(args),
             Command::Test(args) => commands::test::execute(args),
+            Command::Audit(args) => commands::audit::execute(args),
             Command::Bench(args) => commands::bench::execute(args),
             Command::Annotate(args) => commands::artifact::annotate(args),
             Command::Inspect(args) => commands::artifact::inspect(args),

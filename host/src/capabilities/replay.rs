@@ -162,6 +162,24 @@ impl RecordingBackend {
             .collect::<Result<Vec<_>, serde_yaml::Error>>()?;
         serde_yaml::to_string(&entries)
     }
+
+    /// The calls answered with an error so far, and the error.
+    pub fn errors(&self) -> Vec<(CallbackRequest, String)> {
+        self.exchanges.lock().map_or_else(
+            |e| {
+                e.into_inner()
+                    .iter()
+                    .filter_map(|(r, a)| a.as_ref().err().map(|m| (r.clone(), m.clone())))
+                    .collect()
+            },
+            |exchanges| {
+                exchanges
+                    .iter()
+                    .filter_map(|(r, a)| a.as_ref().err().map(|m| (r.clone(), m.clone())))
+                    .collect()
+            },
+        )
+    }
 }
 
 impl CapabilityBackend for RecordingBackend {

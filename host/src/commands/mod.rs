@@ -2,6 +2,7 @@
 
 pub mod admission_request;
 pub mod artifact;
+pub mod audit;
 pub mod bench;
 pub mod run;
 pub mod test;

@@ -276,7 +276,7 @@ fn run_case(suite: &Suite, case: &Case, policy: &Result<Policy, InputError>) -> 
 }
 
 /// Runs `jobs` on `workers` threads, each taking the next job index.
-fn parallel_map<T: Sync, R: Send>(
+pub(crate) fn parallel_map<T: Sync, R: Send>(
     jobs: &[T],
     workers: NonZeroUsize,
     work: impl Fn(&T) -> R + Sync,
