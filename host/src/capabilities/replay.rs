@@ -142,10 +142,7 @@ impl RecordingBackend {
 
     /// The exchanges so far, as a kwctl session (a YAML sequence of `type: Exchange`).
     pub fn session_yaml(&self) -> Result<String, serde_yaml::Error> {
-        let exchanges = self
-            .exchanges
-            .lock()
-            .map_or_else(|e| e.into_inner().clone(), |e| e.clone());
+        let exchanges = self.exchanges().clone();
         let entries = exchanges
             .into_iter()
             .map(|(request, answer)| {
@@ -165,29 +162,24 @@ impl RecordingBackend {
 
     /// The calls answered with an error so far, and the error.
     pub fn errors(&self) -> Vec<(CallbackRequest, String)> {
-        self.exchanges.lock().map_or_else(
-            |e| {
-                e.into_inner()
-                    .iter()
-                    .filter_map(|(r, a)| a.as_ref().err().map(|m| (r.clone(), m.clone())))
-                    .collect()
-            },
-            |exchanges| {
-                exchanges
-                    .iter()
-                    .filter_map(|(r, a)| a.as_ref().err().map(|m| (r.clone(), m.clone())))
-                    .collect()
-            },
-        )
+        self.exchanges()
+            .iter()
+            .filter_map(|(r, a)| a.as_ref().err().map(|m| (r.clone(), m.clone())))
+            .collect()
+    }
+
+    /// The exchanges so far; a panic elsewhere while holding the lock loses none of them.
+    fn exchanges(&self) -> std::sync::MutexGuard<'_, Vec<(CallbackRequest, BackendResult)>> {
+        self.exchanges
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 impl CapabilityBackend for RecordingBackend {
     fn answer(&self, request: &CallbackRequest) -> BackendResult {
         let answer = self.inner.answer(request);
-        if let Ok(mut exchanges) = self.exchanges.lock() {
-            exchanges.push((request.clone(), answer.clone()));
-        }
+        self.exchanges().push((request.clone(), answer.clone()));
         answer
     }
 }

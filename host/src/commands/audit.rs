@@ -19,13 +19,14 @@ use kwhost_suite::dump::Dump;
 use kwhost_suite::review::{Operation, Requester, admission_review};
 use serde_json::{Value, json};
 
+use super::run::read_settings;
 use super::{AllocationChoice, CommandError, new_runtime_with};
 use crate::capabilities::{CallbackRequest, CapabilityBackend, RecordingBackend, World};
 use crate::evaluation::{Outcome, Policy, PolicyOptions, evaluate};
 use crate::model::admission_request::normalise;
 use crate::model::document::InputError;
 use crate::model::runner::parallel_map;
-use crate::model::settings::{Settings, from_text};
+use crate::model::settings::Settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
@@ -118,17 +119,11 @@ fn policy_set(
             eprintln!("audit: {name} skipped: its metadata says backgroundAudit: false");
             continue;
         }
-        let settings = ["yaml", "yml", "json"]
+        let settings_path = ["yaml", "yml", "json"]
             .iter()
             .map(|ext| module.with_extension(ext))
-            .find(|path| path.is_file())
-            .map(|path| {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
-                from_text(&text, &path.display().to_string())
-            })
-            .transpose()?
-            .unwrap_or_default();
+            .find(|path| path.is_file());
+        let settings = read_settings(settings_path.as_deref(), None)?;
         set.push(AuditedPolicy {
             name,
             policy,
