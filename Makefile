@@ -10,8 +10,9 @@ DIST        := dist
 KWHOST      := target/debug/kwhost
 CARGO       ?= cargo
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages: wasm-opt (binaryen), a real OCI registry (docker-registry).
-APT_PACKAGES := binaryen docker-registry
+# Debian packages: wasm-opt (binaryen), a real OCI registry (docker-registry), a headless
+# browser that draws the audit's HTML report (chromium).
+APT_PACKAGES := binaryen docker-registry chromium
 # Size passes: duplicate and similar functions (serde's monomorphised visitors) merged before
 # and after -Oz, which alone leaves them apart (about 2 KB less per module than -Oz alone); then
 # the control flow flattened and rebuilt by binaryen's relooper and shrunk again (about 6 KB
@@ -39,6 +40,7 @@ setup:
 	@missing=""; \
 	 command -v wasm-opt >/dev/null || missing="$$missing binaryen"; \
 	 command -v docker-registry >/dev/null || missing="$$missing docker-registry"; \
+	 command -v chromium >/dev/null || missing="$$missing chromium"; \
 	 if [ -n "$$missing" ]; then \
 	   echo "installing:$$missing"; \
 	   $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

@@ -5,8 +5,10 @@
 //! - [`capabilities`]: `__host_call` dispatch and its replay / world backends;
 //! - [`model`]: requests, settings, responses, suites and the suite runner;
 //! - [`evaluation`]: one kwctl-style evaluation tying them together;
+//! - [`audit`]: a policy set judging a cluster dump offline, and its reports;
 //! - [`cli`] / `commands`: the `kwhost` command line.
 
+pub mod audit;
 pub mod capabilities;
 pub mod cli;
 pub mod commands;

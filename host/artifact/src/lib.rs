@@ -12,7 +12,8 @@
 //! * [`artifacthub_pkg`], [`artifacthub_repo_yml`]: Artifact Hub files.
 //! * [`scaffold_manifest`], [`scaffold_policy_server_config`]: cluster
 //!   manifests and a stand-alone `policies.yml`.
-//! * [`oci::push`], [`oci::pull`]: registry round trip with `oci-client`.
+//! * [`oci::push`], [`oci::pull`]: registry round trip with `oci-client`;
+//!   [`store`]: where pulled modules are kept, as kwctl keeps them.
 
 pub mod annotate;
 pub mod artifacthub;
@@ -21,6 +22,7 @@ pub mod inspect;
 pub mod manifests;
 pub mod metadata;
 pub mod oci;
+pub mod store;
 
 pub use annotate::{AnnotateError, METADATA_SECTION, annotate, read_metadata};
 pub use artifacthub::{artifacthub_pkg, artifacthub_repo_yml};

@@ -77,7 +77,7 @@ pub enum OciError {
     AuthNotUserPassword { path: PathBuf, key: String },
 }
 
-type Result<T, E = OciError> = std::result::Result<T, E>;
+pub type Result<T, E = OciError> = std::result::Result<T, E>;
 
 /// An error and its causes joined by ": ", as anyhow's `{:#}` prints them: the registry
 /// client's top-level text alone rarely says what went wrong (e.g. a refused connection).

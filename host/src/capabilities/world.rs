@@ -35,6 +35,67 @@ struct KubernetesWorld {
     objects: Vec<Value>,
     #[serde(default)]
     can_i: Vec<CanIEntry>,
+    /// Positions in `objects` by (apiVersion, kind), in order: gets and lists look at one
+    /// kind's objects, never at the whole world (an audit's world is a whole cluster dump).
+    #[serde(skip)]
+    by_kind: BTreeMap<(String, String), Vec<usize>>,
+    /// The first object of each (apiVersion, kind, namespace, name): what a get answers.
+    #[serde(skip)]
+    by_name: BTreeMap<ObjectKey, usize>,
+}
+
+/// (apiVersion, kind, namespace, name).
+type ObjectKey = (String, String, Option<String>, String);
+
+impl KubernetesWorld {
+    fn index(&mut self) {
+        self.by_kind.clear();
+        self.by_name.clear();
+        for (i, object) in self.objects.iter().enumerate() {
+            if let (Some(api_version), Some(kind)) =
+                (str_at(object, "/apiVersion"), str_at(object, "/kind"))
+            {
+                self.by_kind
+                    .entry((api_version.to_owned(), kind.to_owned()))
+                    .or_default()
+                    .push(i);
+                if let Some(name) = str_at(object, "/metadata/name") {
+                    let namespace = str_at(object, "/metadata/namespace").map(str::to_owned);
+                    let key = (
+                        api_version.to_owned(),
+                        kind.to_owned(),
+                        namespace,
+                        name.to_owned(),
+                    );
+                    self.by_name.entry(key).or_insert(i);
+                }
+            }
+        }
+    }
+
+    fn named(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<&Value> {
+        let key = (
+            api_version.to_owned(),
+            kind.to_owned(),
+            namespace.map(str::to_owned),
+            name.to_owned(),
+        );
+        self.by_name.get(&key).map(|&i| &self.objects[i])
+    }
+
+    fn of_kind<'a>(&'a self, api_version: &str, kind: &str) -> impl Iterator<Item = &'a Value> {
+        self.by_kind
+            .get(&(api_version.to_owned(), kind.to_owned()))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.objects[i])
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,7 +199,24 @@ impl World {
             oci.manifest_configs = normalise_keys(std::mem::take(&mut oci.manifest_configs));
             oci.errors = normalise_keys(std::mem::take(&mut oci.errors));
         }
+        if let Some(kubernetes) = &mut world.kubernetes {
+            kubernetes.index();
+        }
         Ok(world)
+    }
+
+    /// A world whose Kubernetes objects are `objects`, answering nothing else.
+    pub fn of_objects(objects: Vec<Value>) -> Self {
+        let mut world = World::default();
+        world.add_objects(objects);
+        world
+    }
+
+    /// Adds Kubernetes objects (an audit's dump) after the world's own.
+    pub fn add_objects(&mut self, objects: Vec<Value>) {
+        let kubernetes = self.kubernetes.get_or_insert_with(Default::default);
+        kubernetes.objects.extend(objects);
+        kubernetes.index();
     }
 
     fn oci(&self) -> BackendResult<&OciWorld> {
@@ -221,14 +299,7 @@ impl World {
     ) -> BackendResult {
         let object = self
             .kubernetes()?
-            .objects
-            .iter()
-            .find(|o| {
-                str_at(o, "/apiVersion") == Some(api_version)
-                    && str_at(o, "/kind") == Some(kind)
-                    && str_at(o, "/metadata/name") == Some(name)
-                    && str_at(o, "/metadata/namespace") == namespace
-            })
+            .named(api_version, kind, namespace, name)
             .ok_or_else(|| format!("{kind} {name} not found"))?;
         to_bytes(&apply_field_masks(object, field_masks))
     }
@@ -244,10 +315,9 @@ impl World {
     ) -> BackendResult {
         let labels = LabelSelector::parse(label_selector.unwrap_or("")).map_err(String::from)?;
         let mut items = Vec::new();
-        for object in &self.kubernetes()?.objects {
-            let selected = str_at(object, "/apiVersion") == Some(api_version)
-                && str_at(object, "/kind") == Some(kind)
-                && namespace.is_none_or(|ns| str_at(object, "/metadata/namespace") == Some(ns))
+        for object in self.kubernetes()?.of_kind(api_version, kind) {
+            let selected = namespace
+                .is_none_or(|ns| str_at(object, "/metadata/namespace") == Some(ns))
                 && labels.matches(object.pointer("/metadata/labels"))
                 && match field_selector {
                     Some(selector) => field_selector_matches(selector, object)?,

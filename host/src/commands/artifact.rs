@@ -55,8 +55,10 @@ pub struct PushArgs {
 pub struct PullArgs {
     /// `[registry://]registry/repository:tag` or `...@sha256:...`.
     pub reference: String,
+    /// Where to write the module; by default the local store (`$KWHOST_STORE_DIR`, else
+    /// `~/.cache/kwhost/store`, laid out as kwctl's), where `kwhost audit` finds it.
     #[arg(short = 'o', long = "output-path")]
-    pub output_path: PathBuf,
+    pub output_path: Option<PathBuf>,
     /// Plain HTTP for a local registry.
     #[arg(long)]
     pub insecure: bool,
@@ -246,7 +248,20 @@ pub fn push(args: PushArgs) -> Result<ExitCode, CommandError> {
 /// `kwhost pull`: the policy's wasm layer, byte for byte.
 pub fn pull(args: PullArgs) -> Result<ExitCode, CommandError> {
     let bytes = pull_bytes(&args.reference, args.insecure)?;
-    write(Some(&args.output_path), &bytes)?;
+    let path = match args.output_path {
+        Some(path) => path,
+        None => {
+            let store = kwhost_artifact::store::default_store_dir();
+            let path = kwhost_artifact::store::path_in_store(&store, &args.reference)
+                .map_err(unusable(&args.reference))?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(unusable(parent.display()))?;
+            }
+            eprintln!("pulled into {}", path.display());
+            path
+        }
+    };
+    write(Some(&path), &bytes)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,15 @@ pub struct JunitCase<'a> {
     pub seconds: f64,
     /// `Some(details)` for a failure.
     pub failure: Option<String>,
+    /// `Some(details)` for an error (the case could not be judged) or a skip.
+    pub other: Option<(JunitOther, String)>,
+}
+
+/// What else a case can be than passed or failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JunitOther {
+    Error,
+    Skipped,
 }
 
 fn escape(text: &str) -> String {
@@ -38,10 +47,17 @@ pub fn render(cases: &[JunitCase<'_>]) -> String {
     for suite in suites {
         let members: Vec<_> = cases.iter().filter(|c| c.suite == suite).collect();
         let failures = members.iter().filter(|c| c.failure.is_some()).count();
+        let count = |other: JunitOther| {
+            members
+                .iter()
+                .filter(|c| c.other.as_ref().is_some_and(|(o, _)| *o == other))
+                .count()
+        };
+        let (errors, skipped) = (count(JunitOther::Error), count(JunitOther::Skipped));
         let time: f64 = members.iter().map(|c| c.seconds).sum();
         let _ = writeln!(
             xml,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" time=\"{time:.3}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{time:.3}\">",
             escape(suite),
             members.len()
         );
@@ -53,13 +69,19 @@ pub fn render(cases: &[JunitCase<'_>]) -> String {
                 escape(case.name),
                 case.seconds
             );
-            match &case.failure {
+            let element = match (&case.failure, &case.other) {
+                (Some(details), _) => Some(("failure", details)),
+                (None, Some((JunitOther::Error, details))) => Some(("error", details)),
+                (None, Some((JunitOther::Skipped, details))) => Some(("skipped", details)),
+                (None, None) => None,
+            };
+            match element {
                 None => xml.push_str("/>\n"),
-                Some(details) => {
+                Some((tag, details)) => {
                     let first_line = details.lines().next().unwrap_or_default();
                     let _ = writeln!(
                         xml,
-                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                        ">\n      <{tag} message=\"{}\">{}</{tag}>\n    </testcase>",
                         escape(first_line.trim()),
                         escape(details)
                     );
@@ -84,17 +106,35 @@ mod tests {
                 name: "a<b",
                 seconds: 0.5,
                 failure: None,
+                other: None,
             },
             JunitCase {
                 suite: "s.yaml",
                 name: "c",
                 seconds: 0.25,
                 failure: Some("allowed: \"x\"".into()),
+                other: None,
+            },
+            JunitCase {
+                suite: "s.yaml",
+                name: "d",
+                seconds: 0.0,
+                failure: None,
+                other: Some((JunitOther::Error, "cannot read".into())),
+            },
+            JunitCase {
+                suite: "s.yaml",
+                name: "e",
+                seconds: 0.0,
+                failure: None,
+                other: Some((JunitOther::Skipped, "not selected".into())),
             },
         ]);
         assert!(xml.contains(
-            "<testsuite name=\"s.yaml\" tests=\"2\" failures=\"1\" errors=\"0\" time=\"0.750\">"
+            "<testsuite name=\"s.yaml\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\" time=\"0.750\">"
         ));
+        assert!(xml.contains("<error message=\"cannot read\">cannot read</error>"));
+        assert!(xml.contains("<skipped message=\"not selected\">not selected</skipped>"));
         assert!(xml.contains("name=\"a&lt;b\" time=\"0.500\"/>"));
         assert!(xml.contains("<failure message=\"allowed: &quot;x&quot;\">"));
     }

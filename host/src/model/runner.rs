@@ -423,6 +423,7 @@ pub fn run(
             name: &case.name,
             seconds: result.elapsed.as_secs_f64(),
             failure: result.failure.clone(),
+            other: None,
         });
     }
     print_verdict_table(&names, &jobs, &results);

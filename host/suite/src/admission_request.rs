@@ -95,7 +95,7 @@ pub fn normalise(document: Value, origin: &str) -> Result<NormalisedRequest, Inp
 /// A serde message with every value it quotes (`"..."` or `` `...` ``, the request's values)
 /// passed through `policy_common::redact::value`: URL user info dropped, credential shapes
 /// masked, long values cut.
-fn redact_quoted_values(message: &str) -> String {
+pub fn redact_quoted_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut chars = message.chars();
     while let Some(c) = chars.next() {
