@@ -40,7 +40,8 @@ pub(crate) enum Source {
 }
 
 /// `$KWHOST_CACHE_DIR`, else `kwhost-cache` inside the cargo `target` directory the
-/// binary runs from, else `target/kwhost-cache` relative to the working directory.
+/// binary runs from; an installed binary's is `$XDG_CACHE_HOME/kwhost/modules` (else
+/// `~/.cache/kwhost/modules`), else `target/kwhost-cache` relative to the working directory.
 pub fn default_cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("KWHOST_CACHE_DIR") {
         return PathBuf::from(dir);
@@ -50,9 +51,16 @@ pub fn default_cache_dir() -> PathBuf {
             .find(|dir| dir.file_name().is_some_and(|name| name == "target"))
             .map(Path::to_path_buf)
     });
-    target_of_exe
-        .unwrap_or_else(|| PathBuf::from("target"))
-        .join("kwhost-cache")
+    if let Some(target) = target_of_exe {
+        return target.join("kwhost-cache");
+    }
+    let user_cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")));
+    match user_cache {
+        Some(cache) => cache.join("kwhost").join("modules"),
+        None => PathBuf::from("target").join("kwhost-cache"),
+    }
 }
 
 impl ModuleCache {
