@@ -29,7 +29,7 @@ export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS := $(foreach d,$(wildcard $(CARGO_HO
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
                      --enable-mutable-globals --enable-multivalue --enable-reference-types
 
-.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench tradeoff install fuzz fuzz-build fuzz-cmin clean
+.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench bench-audit tradeoff install fuzz fuzz-build fuzz-cmin clean
 
 all: demo
 
@@ -129,6 +129,22 @@ install:
 	$(CARGO) install --locked --path host --profile cli --target-dir target
 	@echo "installed: $$(command -v kwhost || echo $(CARGO_HOME)/bin/kwhost)"
 	@echo "shell completions: kwhost completions bash|zsh|fish"
+
+## bench-audit: `kwhost audit` of a generated 10,000-object dump with the four policies, by the
+## installed kwhost (`make install` first), three runs after a warm-up that fills the module
+## cache (docs/performance.md, "Offline audit")
+AUDIT_OBJECTS ?= 10000
+bench-audit: policies
+	@command -v kwhost >/dev/null || { echo "bench-audit: no kwhost on PATH: make install first"; exit 1; }
+	python3 tests/audit/generate.py --objects $(AUDIT_OBJECTS) -o target/bench/audit-$(AUDIT_OBJECTS).json
+	kwhost audit -p tests/audit/policies.yaml --module-dir $(DIST) target/bench/audit-$(AUDIT_OBJECTS).json \
+	  --fail-on never | tail -1
+	@for i in 1 2 3; do \
+	  start=$$(date +%s.%N); \
+	  kwhost audit -p tests/audit/policies.yaml --module-dir $(DIST) \
+	    target/bench/audit-$(AUDIT_OBJECTS).json --fail-on never -f json -o /dev/null || exit 1; \
+	  echo "$$start $$(date +%s.%N)" | awk '{printf "audit of $(AUDIT_OBJECTS) objects: %.2f s\n", $$2 - $$1}'; \
+	done
 
 ## tradeoff: size against speed of every policy at each opt-level and wasm-opt level
 ## (tests/bench/tradeoff.sh; about 20 minutes; docs/performance.md, "Size against speed")
