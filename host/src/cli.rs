@@ -10,6 +10,7 @@ use crate::commands::artifact::{AnnotateArgs, InspectArgs, PullArgs, PushArgs, S
 use crate::commands::audit::AuditArgs;
 use crate::commands::bench::BenchArgs;
 use crate::commands::run::RunArgs;
+use crate::commands::signing::{GenerateKeyPairArgs, SignArgs, VerifyArgs};
 use crate::commands::test::TestArgs;
 use crate::commands::{self, CommandError};
 
@@ -40,8 +41,15 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Push an annotated policy to an OCI registry.
     Push(PushArgs),
-    /// Pull a policy from an OCI registry.
+    /// Pull a policy from an OCI registry (verified first with the verification flags).
     Pull(PullArgs),
+    /// Write a cosign key pair: `cosign.key` (encrypted; passphrase from COSIGN_PASSWORD or the
+    /// terminal) and `cosign.pub`.
+    GenerateKeyPair(GenerateKeyPairArgs),
+    /// Sign a pushed policy with a cosign key, stored in the registry as cosign stores it.
+    Sign(SignArgs),
+    /// Verify a pushed policy's signatures against keys or a verification config (like `kwctl verify`).
+    Verify(VerifyArgs),
     /// Generate Artifact Hub packages, cluster manifests and AdmissionReview fixtures.
     Scaffold(ScaffoldArgs),
     /// Print a shell completion script (`kwhost completions bash > /etc/bash_completion.d/kwhost`).
@@ -63,6 +71,9 @@ impl Cli {
             Command::Inspect(args) => commands::artifact::inspect(args),
             Command::Push(args) => commands::artifact::push(args),
             Command::Pull(args) => commands::artifact::pull(args),
+            Command::GenerateKeyPair(args) => commands::signing::generate_key_pair(args),
+            Command::Sign(args) => commands::signing::sign(args),
+            Command::Verify(args) => commands::signing::verify(args),
             Command::Scaffold(args) => commands::artifact::scaffold(args),
             // Here rather than in commands/: it needs the whole command tree, `Cli` itself.
             Command::Completions { shell } => completions(shell),

@@ -13,7 +13,8 @@
 //! * [`scaffold_manifest`], [`scaffold_policy_server_config`]: cluster
 //!   manifests and a stand-alone `policies.yml`.
 //! * [`oci::push`], [`oci::pull`]: registry round trip with `oci-client`;
-//!   [`store`]: where pulled modules are kept, as kwctl keeps them.
+//!   [`store`]: where pulled modules are kept, as kwctl keeps them;
+//!   [`signing`]: cosign key pairs, signing pushed modules, verification configs.
 
 pub mod annotate;
 pub mod artifacthub;
@@ -22,6 +23,7 @@ pub mod inspect;
 pub mod manifests;
 pub mod metadata;
 pub mod oci;
+pub mod signing;
 pub mod store;
 
 pub use annotate::{AnnotateError, METADATA_SECTION, annotate, read_metadata};

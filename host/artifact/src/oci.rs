@@ -138,7 +138,7 @@ pub fn manifest_annotations(metadata: &Metadata) -> BTreeMap<String, String> {
     out
 }
 
-fn client(insecure_plain_http: bool) -> Client {
+pub(crate) fn client(insecure_plain_http: bool) -> Client {
     // reqwest is built without a default rustls provider: install ring once.
     let _ = rustls::crypto::ring::default_provider().install_default();
     Client::new(ClientConfig {
@@ -151,7 +151,7 @@ fn client(insecure_plain_http: bool) -> Client {
     })
 }
 
-fn block_on<F: Future>(f: F) -> Result<F::Output> {
+pub(crate) fn block_on<F: Future>(f: F) -> Result<F::Output> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -49,6 +49,12 @@ pub struct PushArgs {
     /// `json` prints `{"immutable_ref": ...}`.
     #[arg(short = 'o', long, value_parser = ["text", "json"])]
     pub output: Option<String>,
+    /// Sign the pushed module with this cosign private key (as `kwhost sign` does).
+    #[arg(long, value_name = "PATH")]
+    pub sign_key: Option<PathBuf>,
+    /// An annotation of the signature, `KEY=VALUE`; repeatable; with `--sign-key`.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = super::signing::key_value, requires = "sign_key")]
+    pub sign_annotation: Vec<(String, String)>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -62,6 +68,8 @@ pub struct PullArgs {
     /// Plain HTTP for a local registry.
     #[arg(long)]
     pub insecure: bool,
+    #[command(flatten)]
+    pub verification: super::signing::VerificationArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -242,12 +250,20 @@ pub fn push(args: PushArgs) -> Result<ExitCode, CommandError> {
     } else {
         println!("Policy successfully pushed: {immutable}");
     }
+    if let Some(key) = &args.sign_key {
+        // The digest just pushed, not the tag, which may have moved since.
+        // On stderr: stdout stays the push's own output (`-o json` is parsed by scripts).
+        let done =
+            super::signing::sign_reference(&immutable, key, &args.sign_annotation, args.insecure)?;
+        eprintln!("{done}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `kwhost pull`: the policy's wasm layer, byte for byte.
 pub fn pull(args: PullArgs) -> Result<ExitCode, CommandError> {
-    let bytes = pull_bytes(&args.reference, args.insecure)?;
+    let config = args.verification.config()?;
+    let bytes = super::signing::fetch(&args.reference, config.as_ref(), args.insecure)?;
     let path = match args.output_path {
         Some(path) => path,
         None => {

@@ -5,6 +5,7 @@ pub mod artifact;
 pub mod audit;
 pub mod bench;
 pub mod run;
+pub mod signing;
 pub mod test;
 
 use crate::model::document::InputError;

@@ -88,8 +88,14 @@ fn options(args: &RunArgs) -> Result<PolicyOptions, InputError> {
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The policy module (`file://` prefix accepted).
+    /// The policy module: a path (`file://` prefix accepted) or a `registry://` reference,
+    /// pulled (and verified first, with the verification flags) into the local store.
     pub module: String,
+    #[command(flatten)]
+    pub verification: super::signing::VerificationArgs,
+    /// Plain HTTP for a local registry.
+    #[arg(long)]
+    pub insecure: bool,
     /// AdmissionReview or AdmissionRequest, JSON or YAML (`-` for stdin).
     #[arg(short = 'r', long)]
     pub request_path: PathBuf,
@@ -126,8 +132,36 @@ pub struct RunArgs {
     pub memory_limit: u64,
 }
 
+/// A `registry://` module pulled into the store (verified first and pulled by the verified
+/// digest, when the flags ask for it); a path as it is.
+fn module_path(args: &RunArgs) -> Result<PathBuf, CommandError> {
+    let config = args.verification.config()?;
+    if !args.module.starts_with("registry://") {
+        if config.is_some() {
+            return Err(CommandError::Unusable(format!(
+                "{}: only registry:// modules carry signatures to verify",
+                args.module
+            )));
+        }
+        return Ok(PathBuf::from(
+            args.module.strip_prefix("file://").unwrap_or(&args.module),
+        ));
+    }
+    let bytes = super::signing::fetch(&args.module, config.as_ref(), args.insecure)?;
+    let store = kwhost_artifact::store::default_store_dir();
+    let path = kwhost_artifact::store::path_in_store(&store, &args.module)
+        .map_err(|e| CommandError::Unusable(format!("{}: {e}", args.module)))?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| InputError::new(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    std::fs::write(&path, &bytes)
+        .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path)
+}
+
 pub fn execute(args: RunArgs) -> Result<ExitCode, CommandError> {
-    let module_path = PathBuf::from(args.module.strip_prefix("file://").unwrap_or(&args.module));
+    let module_path = module_path(&args)?;
     // Validate every input before compiling: compilation is the slow part.
     let request_origin = args.request_path.display().to_string();
     let request = admission_request::normalise(read_request(&args.request_path)?, &request_origin)?;
