@@ -29,7 +29,7 @@ export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS := $(foreach d,$(wildcard $(CARGO_HO
 WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
                      --enable-mutable-globals --enable-multivalue --enable-reference-types
 
-.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench bench-audit tradeoff install fuzz fuzz-build fuzz-cmin clean
+.PHONY: all setup policies guests host demo test fmt lint structure unit suites registry artifacthub check-artifacts bench bench-audit publish tradeoff install fuzz fuzz-build fuzz-cmin clean
 
 all: demo
 
@@ -144,6 +144,19 @@ bench-audit: policies
 	  kwhost audit -p tests/audit/policies.yaml --module-dir $(DIST) \
 	    target/bench/audit-$(AUDIT_OBJECTS).json --fail-on never -f json -o /dev/null || exit 1; \
 	  echo "$$start $$(date +%s.%N)" | awk '{printf "audit of $(AUDIT_OBJECTS) objects: %.2f s\n", $$2 - $$1}'; \
+	done
+
+## publish: push every dist/ module to $(REGISTRY)/<policy>:$(TAG) and sign it with the cosign
+## key $(SIGN_KEY) (passphrase from COSIGN_PASSWORD or the terminal); INSECURE=1 for a plain-HTTP
+## registry. Then: kwhost verify --verification-key cosign.pub registry://$(REGISTRY)/<policy>:$(TAG)
+REGISTRY ?=
+TAG      ?= v0.1.0
+SIGN_KEY ?= cosign.key
+publish: policies
+	@[ -n "$(REGISTRY)" ] || { echo "publish: set REGISTRY=host[:port]/namespace"; exit 2; }
+	@for p in $(POLICIES); do \
+	  $(KWHOST) push $(if $(INSECURE),--insecure) --sign-key $(SIGN_KEY) $(DIST)/$$p.wasm \
+	    registry://$(REGISTRY)/$$p:$(TAG) || exit 1; \
 	done
 
 ## tradeoff: size against speed of every policy at each opt-level and wasm-opt level

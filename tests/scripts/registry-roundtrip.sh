@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pushes every dist/*.wasm to a real OCI registry (Debian's docker-registry, i.e. CNCF
-# distribution) on a free loopback port, pulls each back, checks the bytes are identical, and
-# replays every suite against the pulled modules.
+# distribution) on a free loopback port, pulls each back, checks the bytes are identical, signs
+# and verifies each (check-signing.py), and replays every suite against the pulled modules.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 KWHOST=${KWHOST:-target/debug/kwhost}
@@ -51,6 +51,10 @@ for wasm in dist/*.wasm; do
     || { echo "$name: pulled module has no protocolVersion v1"; exit 1; }
   echo "pushed, pulled and compared: $name -> $immutable"
 done
+
+# Signed artifacts: sign every pushed policy, verify, pull and run through verification, and
+# each refusal (tests/scripts/check-signing.py).
+python3 tests/scripts/check-signing.py "$KWHOST" "127.0.0.1:$port"
 
 # Every suite that names a policy now loads it from the pulled copies.
 "$KWHOST" test --dist "$work/pulled" tests/suites

@@ -88,6 +88,9 @@ pub enum ScaffoldCommand {
     PolicyServerConfig(PolicyServerConfigArgs),
     /// An AdmissionReview from a plain object file (like `kwctl scaffold admission-request`).
     AdmissionRequest(super::admission_request::AdmissionRequestArgs),
+    /// A verification config for `verify --verification-config-path` and the policy-server's
+    /// `--verification-path` (like `kwctl scaffold verification-config`).
+    VerificationConfig(super::signing::VerificationConfigArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -287,6 +290,9 @@ pub fn scaffold(args: ScaffoldArgs) -> Result<ExitCode, CommandError> {
         ScaffoldCommand::Manifest(args) => scaffold_manifest(args),
         ScaffoldCommand::PolicyServerConfig(args) => scaffold_policy_server_config(args),
         ScaffoldCommand::AdmissionRequest(args) => super::admission_request::execute(args),
+        ScaffoldCommand::VerificationConfig(args) => {
+            super::signing::scaffold_verification_config(args)
+        }
     }
 }
 

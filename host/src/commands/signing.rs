@@ -229,3 +229,48 @@ pub fn fetch(
             .map_err(|e| CommandError::Failed(format!("cannot pull {reference}: {e:#}"))),
     }
 }
+
+#[derive(Debug, clap::Args)]
+pub struct VerificationConfigArgs {
+    /// A public key whose signature every module needs; repeatable (all required).
+    #[arg(long = "verification-key", value_name = "PATH", required = true)]
+    pub keys: Vec<PathBuf>,
+    /// An annotation every required signature carries, `KEY=VALUE`; repeatable.
+    #[arg(long = "verification-annotation", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub annotations: Vec<(String, String)>,
+    /// Who owns the keys (`owner` of each entry, shown in messages).
+    #[arg(long)]
+    pub owner: Option<String>,
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+}
+
+/// `apiVersion: v1` with an `allOf` entry per key: the config the flags of `verify` stand for,
+/// written down for the policy-server (`--verification-path`, or the Secret a PolicyServer's
+/// `spec.verificationConfig` names, key `verification-config`).
+pub fn scaffold_verification_config(
+    args: VerificationConfigArgs,
+) -> Result<ExitCode, CommandError> {
+    let keys = args
+        .keys
+        .iter()
+        .map(|path| read_text(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut config =
+        VerificationConfig::from_keys(keys, args.annotations.iter().cloned().collect())?;
+    for requirement in config.all_of.iter_mut().flatten() {
+        if let kwhost_artifact::signing::config::SignatureRequirement::PubKey { owner, .. } =
+            requirement
+        {
+            owner.clone_from(&args.owner);
+        }
+    }
+    let yaml = serde_yaml::to_string(&config)
+        .map_err(|e| CommandError::Failed(format!("cannot write the config: {e}")))?;
+    match &args.output {
+        Some(path) => std::fs::write(path, yaml)
+            .map_err(|e| CommandError::Unusable(format!("cannot write {}: {e}", path.display())))?,
+        None => print!("{yaml}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -37,7 +37,11 @@ pub fn generate(password: &[u8]) -> Result<KeyPairPem, SigningError> {
     let public = pair
         .public_key_to_pem()
         .map_err(|e| SigningError::Key(format!("cannot write the public key: {e}")))?;
-    Ok(KeyPairPem { private, public })
+    // The PEM writer ends lines with CRLF; cosign's files, and YAML block scalars, use LF.
+    Ok(KeyPairPem {
+        private: Zeroizing::new(private.replace("\r\n", "\n")),
+        public: public.replace("\r\n", "\n"),
+    })
 }
 
 /// Writes `<prefix>.key` (mode 0600) and `<prefix>.pub`; refuses to overwrite either.
@@ -105,6 +109,7 @@ mod tests {
         let pair = generate(b"correct horse").unwrap();
         assert!(pair.private.contains(ENCRYPTED_LABEL));
         assert!(pair.public.starts_with("-----BEGIN PUBLIC KEY-----"));
+        assert!(!pair.public.contains('\r') && !pair.private.contains('\r'));
         let dir = std::env::temp_dir().join(format!("kwhost-keys-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();

@@ -170,6 +170,27 @@ pub fn sign(
     .map_err(|e| SigningError::Registry(e.to_string()))?
 }
 
+/// Why a stored layer is not a signature of `digest`, for the refusal's message.
+fn why_invalid(layer: &ImageLayer, digest: &str) -> String {
+    let payload: Option<serde_json::Value> = serde_json::from_slice(&layer.data).ok();
+    let signed = payload
+        .as_ref()
+        .and_then(|p| p.pointer("/critical/image/docker-manifest-digest"))
+        .and_then(serde_json::Value::as_str);
+    let has_signature = layer
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key(SIGNATURE_ANNOTATION));
+    match signed {
+        None => "a malformed layer (not a simple-signing payload)".to_owned(),
+        Some(other) if other != digest => {
+            format!("a signature of {other}, another module: this one changed after it was signed")
+        }
+        Some(_) if !has_signature => "a payload without its signature annotation".to_owned(),
+        Some(_) => "a payload whose signature is not valid base64 ECDSA".to_owned(),
+    }
+}
+
 /// A module that passed verification, bound to the digest that was verified: pull it by
 /// [`Verified::pinned`], never by its tag again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,16 +291,19 @@ pub fn verify(
             })
             .build()
             .map_err(|e| SigningError::Registry(e.to_string()))?;
-        let image = OciReference::from_str(&pinned).map_err(|e| SigningError::Registry(e.to_string()))?;
+        let image =
+            OciReference::from_str(&pinned).map_err(|e| SigningError::Registry(e.to_string()))?;
         let layers = cosign
             .trusted_signature_layers(&sigstore_auth(auth), &image)
             .await
             .unwrap_or_default();
         if layers.is_empty() {
+            let why: Vec<String> = stored.iter().map(|l| why_invalid(l, &digest)).collect();
             return Err(SigningError::Refused(format!(
-                "{pinned}: {} holds {} layer(s), none a valid cosign signature of this digest (malformed, or a signature of another module)",
+                "{pinned}: {} holds {} layer(s), none a valid cosign signature of this digest: {}",
                 signatures.whole(),
-                stored.len()
+                stored.len(),
+                why.join("; ")
             )));
         }
         let mut failures = Vec::new();
