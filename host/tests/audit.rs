@@ -4,21 +4,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
-
-fn kwhost(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kwhost"))
-        .args(args)
-        .env("KWHOST_CACHE_DIR", cache)
-        .output()
-        .expect("kwhost runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// `kwhost audit` with an annotated guest that denies every request: which objects it judges
 /// (rules, selectors, an unknown kind), monitor mode, exit status, and a module it cannot have.

@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -252,14 +252,6 @@ fn the_memory_limit_hit_is_named_in_diagnostics_not_in_the_response() {
             "kwhost: validate failed: the guest hit its memory limit of 8 MiB: growing its memory to 17 MiB was refused"
         ]
     );
-}
-
-fn kwhost(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kwhost"))
-        .args(args)
-        .env("KWHOST_CACHE_DIR", cache)
-        .output()
-        .expect("kwhost runs")
 }
 
 fn run_module(dir: &Path, wat: &str, extra: &[&str]) -> Output {

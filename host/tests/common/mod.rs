@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
 use kwhost::capabilities::{CapabilityBackend, NoBackend};
@@ -154,4 +155,17 @@ pub fn response_json(wat: &str, options: &PolicyOptions) -> String {
         Outcome::Response(response) => response.to_json(),
         other => panic!("expected a response, got {other:?}"),
     }
+}
+
+/// The `kwhost` binary of this build, with its compiled-module cache in `cache`.
+pub fn kwhost(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kwhost"))
+        .args(args)
+        .env("KWHOST_CACHE_DIR", cache)
+        .output()
+        .expect("kwhost runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
