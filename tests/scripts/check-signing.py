@@ -104,6 +104,12 @@ def main():
         kwhost("scaffold", "verification-config", "--verification-key", pub, "--verification-annotation",
                "release=ci", "--owner", "ci", "-o", scaffolded)
 
+        server = kwhost("scaffold", "policy-server-config", "--policy",
+                        f"rp=registry://{HOST}/policies/restart-policy:v0.1.0,{ROOT}/policies/restart-policy/metadata.yml",
+                        "--verification-config-path", scaffolded).stdout
+        if f"--verification-path {scaffolded}" not in server:
+            problems.append("scaffold policy-server-config does not show --verification-path")
+
         # 2. Every policy: sign, verify, pull and run through verification.
         for p in POLICIES:
             ref = f"registry://{HOST}/policies/{p}:v0.1.0"

@@ -134,6 +134,11 @@ pub struct PolicyServerConfigArgs {
     pub policies: Vec<String>,
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
+    /// The verification config the policy-server is to check every module against
+    /// (`kwhost scaffold verification-config`); checked here, and named in a header that gives
+    /// the policy-server command line (`--verification-path`).
+    #[arg(long, value_name = "PATH")]
+    pub verification_config_path: Option<PathBuf>,
 }
 
 fn unusable<E: Into<anyhow::Error>>(
@@ -369,8 +374,22 @@ fn scaffold_policy_server_config(args: PolicyServerConfigArgs) -> Result<ExitCod
             policy_mode: None,
         })
         .collect();
-    let yaml = kwhost_artifact::scaffold_policy_server_config(&entries)
+    let mut yaml = kwhost_artifact::scaffold_policy_server_config(&entries)
         .map_err(|e| CommandError::Unusable(format!("{e:#}")))?;
+    if let Some(config) = &args.verification_config_path {
+        kwhost_artifact::signing::VerificationConfig::parse(
+            &read_text(config)?,
+            &config.display().to_string(),
+        )?;
+        let policies = args
+            .output
+            .as_deref()
+            .map_or_else(|| "policies.yml".to_owned(), |p| p.display().to_string());
+        yaml = format!(
+            "# Every module is verified before it is loaded:\n#   policy-server --policies {policies} --verification-path {}\n{yaml}",
+            config.display()
+        );
+    }
     write(args.output.as_deref(), yaml.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
