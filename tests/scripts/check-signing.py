@@ -12,7 +12,10 @@ modules are pushed to it):
      another digest), a tag moved to another digest (while the verified digest still verifies),
      a malformed signature layer, a verification config with no constraint, an anyOf that too
      few signatures meet;
-  4. neither the passphrase nor any line of the private key appears in any output.
+  4. neither the passphrase nor any line of the private key appears in any output;
+  5. every signature also verifies by cosign's rules as written here, independently of the
+     sigstore crate (Python's `cryptography`): manifest and layer media types, the payload's
+     type and digest, the ECDSA-SHA256 signature, the annotations.
 
     python3 tests/scripts/check-signing.py KWHOST HOST:PORT
 """
@@ -77,6 +80,37 @@ def put_blob(repo, data):
     return digest
 
 
+def cosign_verify(repo, tag, public_pem, annotations):
+    """Cosign's key-based verification written from its specification, independently of the
+    sigstore crate: the `sha256-<hex>.sig` manifest of the tag's digest, a simple-signing layer
+    naming that digest, an ECDSA-SHA256 signature of the payload bytes under the key."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    import base64
+    key = serialization.load_pem_public_key(public_pem.encode())
+    _, digest = manifest(repo, tag)
+    body, _ = manifest(repo, digest.replace(":", "-") + ".sig")
+    sig_manifest = json.loads(body)
+    if sig_manifest.get("mediaType") != OCI_MANIFEST or \
+            sig_manifest["config"]["mediaType"] != "application/vnd.oci.image.config.v1+json":
+        return f"{repo}:{tag}: the signature manifest is not an OCI image manifest with an OCI config"
+    for layer in sig_manifest["layers"]:
+        if layer["mediaType"] != "application/vnd.dev.cosign.simplesigning.v1+json":
+            continue
+        payload, _ = registry("GET", f"{repo}/blobs/{layer['digest']}")
+        claims = json.loads(payload)
+        signature = base64.b64decode(layer.get("annotations", {}).get("dev.cosignproject.cosign/signature", ""))
+        try:
+            key.verify(signature, payload, ec.ECDSA(hashes.SHA256()))
+        except Exception:
+            continue
+        if (claims["critical"]["type"] == "cosign container image signature"
+                and claims["critical"]["image"]["docker-manifest-digest"] == digest
+                and all(claims.get("optional", {}).get(k) == v for k, v in annotations.items())):
+            return None
+    return f"{repo}:{tag}: no layer verifies by cosign's rules (digest, type, signature, annotations)"
+
+
 def module_of(policy):
     return ROOT / "dist" / f"{policy}.wasm"
 
@@ -118,6 +152,9 @@ def main():
                    "release=ci", ref, contains="successfully verified")
             kwhost("verify", "--insecure", "--verification-config-path", config, ref)
             kwhost("verify", "--insecure", "--verification-config-path", scaffolded, ref)
+            independent = cosign_verify(f"policies/{p}", "v0.1.0", pub.read_text(), {"release": "ci"})
+            if independent:
+                problems.append(independent)
             pulled = tmp / f"{p}.wasm"
             kwhost("pull", "--insecure", "--verification-key", pub, ref, "-o", pulled)
             if not pulled.is_file() or pulled.read_bytes() != (ROOT / "dist" / f"{p}.wasm").read_bytes():
