@@ -6,24 +6,27 @@ use std::path::{Path, PathBuf};
 
 use crate::oci::{Result, parse_reference};
 
-/// `$KWHOST_STORE_DIR`, else `$XDG_CACHE_HOME/kwhost/store`, else `~/.cache/kwhost/store`.
+/// The user's cache folder: `$XDG_CACHE_HOME`, else `~/.cache`.
+pub fn user_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
+}
+
+/// `$KWHOST_STORE_DIR`, else `kwhost/store` in the [`user_cache_dir`] (`./.cache` without one).
 pub fn default_store_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("KWHOST_STORE_DIR") {
         return PathBuf::from(dir);
     }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from(".cache"));
-    cache.join("kwhost").join("store")
+    user_cache_dir()
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("kwhost")
+        .join("store")
 }
 
 /// kwctl's own store (`~/.cache/kubewarden/store`), read as well when it exists.
 pub fn kwctl_store_dir() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))?;
-    Some(cache.join("kubewarden").join("store"))
+    Some(user_cache_dir()?.join("kubewarden").join("store"))
 }
 
 /// Where `reference` (`[registry://]registry/repo[:tag][@digest]`) lives below `store`.

@@ -8,6 +8,7 @@ use kwhost_artifact::metadata::{Operation as RuleOperation, RequestedResource};
 use kwhost_suite::admission_request::redact_quoted_values;
 use kwhost_suite::api_resources::{ApiKind, kind_of};
 use kwhost_suite::review::{Operation, Requester, admission_review};
+use policy_common::json::str_at;
 use policy_common::redact;
 use policy_common::selector::LabelSelector;
 use serde_json::{Value, json};
@@ -38,12 +39,8 @@ pub(super) struct Judge<'a> {
     pub namespaces: &'a BTreeMap<String, Value>,
 }
 
-fn text<'v>(object: &'v Value, pointer: &str) -> Option<&'v str> {
-    object.pointer(pointer).and_then(Value::as_str)
-}
-
 fn subject_of(object: &Value) -> Option<Subject> {
-    let safe = |p: &str| text(object, p).map(redact::value);
+    let safe = |p: &str| str_at(object, p).map(redact::value);
     Some(Subject {
         api_version: safe("/apiVersion")?,
         kind: safe("/kind")?,
@@ -120,8 +117,8 @@ impl Judge<'_> {
             }]
         };
         let (gv, kind) = match kind_of(
-            text(object, "/apiVersion").unwrap_or(""),
-            text(object, "/kind").unwrap_or(""),
+            str_at(object, "/apiVersion").unwrap_or(""),
+            str_at(object, "/kind").unwrap_or(""),
         ) {
             Ok(found) => found,
             Err(e) => return unjudged(e.to_string()),
@@ -133,16 +130,12 @@ impl Judge<'_> {
             subresource: None,
             operation: RuleOperation::Create,
         };
-        let object_namespace = text(object, "/metadata/namespace");
+        let object_namespace = str_at(object, "/metadata/namespace");
         let namespace_labels = || {
-            let name = if kind.kind == "Namespace" {
-                text(object, "/metadata/name").unwrap_or("")
-            } else {
-                object_namespace.unwrap_or("")
-            };
             if kind.kind == "Namespace" {
-                return labels_of_namespace(name, object);
+                return labels_of_namespace(str_at(object, "/metadata/name").unwrap_or(""), object);
             }
+            let name = object_namespace.unwrap_or("");
             self.namespaces
                 .get(name)
                 .cloned()

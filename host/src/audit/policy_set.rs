@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use kwhost_artifact::metadata::Rule;
 use kwhost_artifact::store;
+use policy_common::json::str_at;
 use policy_common::selector::LabelSelector;
 use serde::Deserialize;
 use serde_json::Value;
@@ -189,11 +190,7 @@ fn from_folder(dir: &Path, runtime: &Runtime) -> Result<Vec<AuditedPolicy>, Inpu
             .map(|ext| module.with_extension(ext))
             .find(|path| path.is_file());
         let settings = match settings_path {
-            Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
-                settings::from_text(&text, &path.display().to_string())?
-            }
+            Some(path) => settings::from_file(&path)?,
             None => Settings::new(),
         };
         set.push(from_module(name, policy, settings));
@@ -337,7 +334,7 @@ fn from_custom_resource(
     modules: &ModuleDirs,
     runtime: &Runtime,
 ) -> Result<Option<AuditedPolicy>, InputError> {
-    let text = |p: &str| item.pointer(p).and_then(Value::as_str);
+    let text = |p: &str| str_at(item, p);
     let kind = text("/kind").unwrap_or_default();
     if !text("/apiVersion").is_some_and(|v| v.starts_with("policies.kubewarden.io/")) {
         return Err(InputError::new(format!(

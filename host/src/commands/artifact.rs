@@ -5,11 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use kwhost_artifact::{
-    ManifestKind, Metadata, OutputFormat, PolicyServerEntry, ProtocolVersion, RegistryAuth,
-};
+use kwhost_artifact::{ManifestKind, Metadata, OutputFormat, PolicyServerEntry, ProtocolVersion};
 
-use super::{CommandError, new_runtime};
+use super::{CommandError, new_runtime, pull_bytes, read_text, registry_auth};
 use crate::evaluation::{Policy, protocol_version};
 
 #[derive(Debug, clap::Args)]
@@ -152,11 +150,6 @@ fn read(path: &Path) -> Result<Vec<u8>, CommandError> {
         .map_err(|e| CommandError::Unusable(format!("cannot read {}: {e}", path.display())))
 }
 
-fn read_text(path: &Path) -> Result<String, CommandError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| CommandError::Unusable(format!("cannot read {}: {e}", path.display())))
-}
-
 fn write(path: Option<&Path>, bytes: &[u8]) -> Result<(), CommandError> {
     match path {
         Some(path) => std::fs::write(path, bytes)
@@ -234,22 +227,13 @@ fn is_registry_ref(module: &str) -> bool {
     module.starts_with("registry://")
 }
 
-fn auth(reference: &str) -> Result<RegistryAuth, CommandError> {
-    kwhost_artifact::oci::registry_auth_for(reference).map_err(unusable("registry credentials"))
-}
-
-fn pull_bytes(reference: &str, insecure: bool) -> Result<Vec<u8>, CommandError> {
-    kwhost_artifact::pull(reference, &auth(reference)?, insecure)
-        .map_err(|e| CommandError::Failed(format!("cannot pull {reference}: {e:#}")))
-}
-
 /// `kwhost push`: refuses an unannotated module; prints the immutable reference.
 pub fn push(args: PushArgs) -> Result<ExitCode, CommandError> {
     let wasm = read(&args.module)?;
     let immutable = kwhost_artifact::push(
         &wasm,
         &args.reference,
-        &auth(&args.reference)?,
+        &registry_auth(&args.reference)?,
         args.insecure,
     )
     .map_err(|e| CommandError::Failed(format!("cannot push {}: {e:#}", args.reference)))?;
@@ -275,12 +259,7 @@ pub fn pull(args: PullArgs) -> Result<ExitCode, CommandError> {
     let path = match args.output_path {
         Some(path) => path,
         None => {
-            let store = kwhost_artifact::store::default_store_dir();
-            let path = kwhost_artifact::store::path_in_store(&store, &args.reference)
-                .map_err(unusable(&args.reference))?;
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(unusable(parent.display()))?;
-            }
+            let path = super::store_path(&args.reference)?;
             eprintln!("pulled into {}", path.display());
             path
         }

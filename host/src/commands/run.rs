@@ -34,11 +34,7 @@ pub(super) fn read_settings(
     json: Option<&str>,
 ) -> Result<settings::Settings, InputError> {
     match (path, json) {
-        (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
-            settings::from_text(&text, &path.display().to_string())
-        }
+        (Some(path), _) => settings::from_file(path),
         (None, Some(json)) => settings::from_text(json, "--settings-json"),
         (None, None) => Ok(serde_json::Map::new()),
     }
@@ -148,13 +144,7 @@ fn module_path(args: &RunArgs) -> Result<PathBuf, CommandError> {
         ));
     }
     let bytes = super::signing::fetch(&args.module, config.as_ref(), args.insecure)?;
-    let store = kwhost_artifact::store::default_store_dir();
-    let path = kwhost_artifact::store::path_in_store(&store, &args.module)
-        .map_err(|e| CommandError::Unusable(format!("{}: {e}", args.module)))?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| InputError::new(format!("cannot create {}: {e}", parent.display())))?;
-    }
+    let path = super::store_path(&args.module)?;
     std::fs::write(&path, &bytes)
         .map_err(|e| InputError::new(format!("cannot write {}: {e}", path.display())))?;
     Ok(path)

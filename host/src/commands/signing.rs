@@ -12,7 +12,7 @@ use kwhost_artifact::signing::keys::{self, PASSWORD_ENV};
 use kwhost_artifact::signing::{SigningError, VerificationConfig, Verified};
 use zeroize::Zeroizing;
 
-use super::CommandError;
+use super::{CommandError, pull_bytes, read_text, registry_auth};
 
 impl From<SigningError> for CommandError {
     fn from(error: SigningError) -> Self {
@@ -76,11 +76,6 @@ impl VerificationArgs {
         let annotations: BTreeMap<String, String> = self.annotations.iter().cloned().collect();
         Ok(Some(VerificationConfig::from_keys(keys, annotations)?))
     }
-}
-
-fn read_text(path: &Path) -> Result<String, CommandError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| CommandError::Unusable(format!("cannot read {}: {e}", path.display())))
 }
 
 /// The passphrase: `COSIGN_PASSWORD` (empty allowed, as cosign does), else asked on the
@@ -153,8 +148,7 @@ pub fn sign_reference(
     let password = passphrase(false)?;
     let signer = keys::load_signer(key, password.as_bytes())?;
     drop(password);
-    let auth = kwhost_artifact::oci::registry_auth_for(reference)
-        .map_err(|e| CommandError::Unusable(format!("registry credentials: {e}")))?;
+    let auth = registry_auth(reference)?;
     let annotations: BTreeMap<String, String> = annotations.iter().cloned().collect();
     let signed = kwhost_artifact::signing::sign(reference, signer, &annotations, &auth, insecure)?;
     Ok(format!(
@@ -186,8 +180,7 @@ pub fn verify_reference(
     config: &VerificationConfig,
     insecure: bool,
 ) -> Result<Verified, CommandError> {
-    let auth = kwhost_artifact::oci::registry_auth_for(reference)
-        .map_err(|e| CommandError::Unusable(format!("registry credentials: {e}")))?;
+    let auth = registry_auth(reference)?;
     Ok(kwhost_artifact::signing::verify(
         reference, config, &auth, insecure,
     )?)
@@ -215,19 +208,15 @@ pub fn fetch(
     config: Option<&VerificationConfig>,
     insecure: bool,
 ) -> Result<Vec<u8>, CommandError> {
-    let auth = kwhost_artifact::oci::registry_auth_for(reference)
-        .map_err(|e| CommandError::Unusable(format!("registry credentials: {e}")))?;
-    match config {
-        Some(config) => {
-            let verified = verify_reference(reference, config, insecure)?;
-            eprintln!("verified: registry://{}", verified.pinned);
-            Ok(kwhost_artifact::signing::pull_verified(
-                &verified, &auth, insecure,
-            )?)
-        }
-        None => kwhost_artifact::pull(reference, &auth, insecure)
-            .map_err(|e| CommandError::Failed(format!("cannot pull {reference}: {e:#}"))),
-    }
+    let Some(config) = config else {
+        return pull_bytes(reference, insecure);
+    };
+    let auth = registry_auth(reference)?;
+    let verified = kwhost_artifact::signing::verify(reference, config, &auth, insecure)?;
+    eprintln!("verified: registry://{}", verified.pinned);
+    Ok(kwhost_artifact::signing::pull_verified(
+        &verified, &auth, insecure,
+    )?)
 }
 
 #[derive(Debug, clap::Args)]

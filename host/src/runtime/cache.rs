@@ -54,10 +54,7 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(target) = target_of_exe {
         return target.join("kwhost-cache");
     }
-    let user_cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")));
-    match user_cache {
+    match kwhost_artifact::store::user_cache_dir() {
         Some(cache) => cache.join("kwhost").join("modules"),
         None => PathBuf::from("target").join("kwhost-cache"),
     }

@@ -29,6 +29,13 @@ pub fn from_text(text: &str, origin: &str) -> Result<Settings, InputError> {
     from_value(parse_json_or_yaml(text, origin)?, origin)
 }
 
+/// A settings file, JSON or YAML (empty is `{}`).
+pub fn from_file(path: &std::path::Path) -> Result<Settings, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
+    from_text(&text, &path.display().to_string())
+}
+
 /// `validate_settings` output (SDK `SettingsValidationResponse`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct SettingsValidationResponse {

@@ -273,12 +273,17 @@ pub fn verify(
             .map_err(registry_error(format!("cannot resolve {}", parsed.whole())))?;
         let pinned = format!("{}/{}@{digest}", parsed.registry(), parsed.repository());
         let signatures = signature_reference(&parsed, &digest);
-        let stored = stored_layers(&client, &signatures, auth).await?;
-        if stored.is_empty() {
-            return Err(SigningError::Refused(format!(
-                "{pinned}: not signed: no signature is stored for this digest ({} does not exist)",
-                signatures.whole()
-            )));
+        // A HEAD of the signature tag: the layers themselves are read once, by the crate, and
+        // again only to explain a refusal.
+        match client.fetch_manifest_digest(&signatures, auth).await {
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) => {
+                return Err(SigningError::Refused(format!(
+                    "{pinned}: not signed: no signature is stored for this digest ({} does not exist)",
+                    signatures.whole()
+                )));
+            }
+            Err(e) => return Err(registry_error(format!("cannot read {}", signatures.whole()))(e)),
         }
         let mut cosign = ClientBuilder::default()
             .with_oci_client_config(SigstoreClientConfig {
@@ -298,6 +303,7 @@ pub fn verify(
             .await
             .unwrap_or_default();
         if layers.is_empty() {
+            let stored = stored_layers(&client, &signatures, auth).await?;
             let why: Vec<String> = stored.iter().map(|l| why_invalid(l, &digest)).collect();
             return Err(SigningError::Refused(format!(
                 "{pinned}: {} holds {} layer(s), none a valid cosign signature of this digest: {}",
